@@ -1,0 +1,13 @@
+{{ config(**dump_date_incremental()) }}
+
+select
+    _dump_date,
+    _source_db,
+    _source_db || ':' || cast(order_id as {{ dbt.type_string() }}) as order_key,
+    cast(line_no as {{ dbt.type_int() }}) as line_no,
+    _source_db || ':' || cast(product_id as {{ dbt.type_string() }}) as product_key,
+    cast(quantity as {{ dbt.type_int() }}) as quantity,
+    cast(unit_price as {{ dbt.type_numeric() }}) as unit_price,
+    cast(quantity * unit_price as {{ dbt.type_numeric() }}) as line_revenue
+from {{ source('shop', 'order_items') }}
+where {{ dump_date_filter() }}

@@ -1,0 +1,1 @@
+"""elt-pipeline: MySQL dumps -> Parquet -> warehouse -> dbt, as a Dagster code location."""

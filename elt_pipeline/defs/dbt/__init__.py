@@ -1,0 +1,1 @@
+"""dbt models as Dagster assets (dagster-dbt), partitioned by dump date."""

@@ -1,0 +1,29 @@
+"""How dbt nodes appear in Dagster: groups by layer, partition mapping to the raw tables."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from dagster import MultiToSingleDimensionPartitionMapping, PartitionMapping
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
+
+from elt_pipeline.defs.partitions import DATE_DIMENSION
+
+
+class EltDbtTranslator(DagsterDbtTranslator):
+    def __init__(self):
+        super().__init__(settings=DagsterDbtTranslatorSettings(enable_source_tests_as_checks=False))
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        """staging / intermediate / marts, from the model's folder."""
+        fqn = dbt_resource_props.get("fqn", [])
+        return fqn[1] if dbt_resource_props["resource_type"] == "model" and len(fqn) > 2 else None
+
+    def get_partition_mapping(
+        self, dbt_resource_props: Mapping[str, Any], dbt_parent_resource_props: Mapping[str, Any]
+    ) -> PartitionMapping | None:
+        """A dump date of a model depends on that date of a raw table, for every source."""
+        if dbt_parent_resource_props["resource_type"] == "source":
+            return MultiToSingleDimensionPartitionMapping(partition_dimension_name=DATE_DIMENSION)
+        return None

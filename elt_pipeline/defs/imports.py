@@ -1,0 +1,162 @@
+"""The import job: one landed dump -> per-table Parquet + manifest in staging.
+
+Op-based and partitioned like the raw tables, so a run is one (dump_date, source_db): the
+dump sensor passes the exact landed object; launched from the UI for a partition without
+config, it imports the dump currently landed for that partition (replay).
+"""
+
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from dagster import (
+    Backoff,
+    Config,
+    Failure,
+    In,
+    MetadataValue,
+    MultiPartitionsDefinition,
+    OpExecutionContext,
+    Out,
+    RetryPolicy,
+    in_process_executor,
+    job,
+    op,
+)
+
+from elt_pipeline.converter import DumpError, convert_dump
+from elt_pipeline.defs.partitions import partition_of
+from elt_pipeline.defs.resources import ConverterResource, LandingResource, StagingResource
+from elt_pipeline.lib.landing import BadDumpPath, LandedFile, is_temporary, parse_dump_key
+from elt_pipeline.lib.manifest import Manifest
+from elt_pipeline.lib.pipeline_config import PipelineConfig
+
+TRANSIENT_RETRY = RetryPolicy(max_retries=3, delay=5, backoff=Backoff.EXPONENTIAL)
+
+
+class ImportConfig(Config):
+    """Which landed object to import; empty: the one dump landed for the run's partition."""
+
+    key: str = ""
+    version: str = ""
+
+
+@dataclass(frozen=True)
+class FetchedDump:
+    landed: LandedFile
+    local_path: str
+    work_dir: str
+
+
+@dataclass(frozen=True)
+class ConvertedDump:
+    manifest_json: str
+    out_dir: str
+    work_dir: str
+
+
+def _find_landed(context: OpExecutionContext, config: ImportConfig, landing: LandingResource) -> LandedFile:
+    partition = partition_of(context.partition_key)
+    folder = f"{partition.source_db}/{partition.dump_date}/"
+    candidates = []
+    for landed in landing.open().list_from(folder, config.key or folder):
+        if is_temporary(landed.key) or (config.key and landed.key != config.key):
+            continue
+        try:
+            parse_dump_key(landed.key, [partition.source_db])
+        except BadDumpPath as reason:
+            context.log.warning(f"ignoring {reason}")
+            continue
+        candidates.append(landed)
+    if len(candidates) != 1:
+        wanted = config.key or f"one dump under {folder}"
+        found = ", ".join(c.key for c in candidates) or "nothing"
+        raise Failure(f"expected {wanted} in the landing area, found {found}", allow_retries=False)
+    landed = candidates[0]
+    if config.version and landed.version != config.version:
+        context.log.warning(f"{landed.key} changed since it was listed ({config.version} -> {landed.version}); "
+                            "importing the current version")
+    return landed
+
+
+@op(retry_policy=TRANSIENT_RETRY, out=Out(FetchedDump))
+def fetch_dump(context: OpExecutionContext, config: ImportConfig, landing: LandingResource) -> FetchedDump:
+    """Copy the landed dump to local scratch space."""
+    landed = _find_landed(context, config, landing)
+    work_dir = Path(tempfile.mkdtemp(prefix=f"elt-import-{context.run_id[:8]}-"))
+    local_path = work_dir / landed.key.rsplit("/", 1)[-1]
+    try:
+        landing.open().download(landed, local_path)
+    except BaseException:
+        shutil.rmtree(work_dir, ignore_errors=True)
+        raise
+    context.log.info(f"fetched {landed.uri} ({landed.size:,} bytes, version {landed.version})")
+    return FetchedDump(landed=landed, local_path=str(local_path), work_dir=str(work_dir))
+
+
+def _convert_op(config: PipelineConfig):
+    policies = config.column_policies()
+
+    @op(name="convert_dump", ins={"fetched": In(FetchedDump)}, out=Out(ConvertedDump))
+    def convert(context: OpExecutionContext, fetched: FetchedDump, converter: ConverterResource) -> ConvertedDump:
+        """Validate and stream the dump once into per-table Parquet and a manifest."""
+        out_dir = Path(fetched.work_dir) / "staged"
+        try:
+            manifest = convert_dump(
+                Path(fetched.local_path), out_dir, policies=policies, hash_salt=converter.hash_salt,
+                dump_uri=fetched.landed.uri, max_bytes=converter.max_dump_bytes,
+            )
+        except DumpError as error:
+            shutil.rmtree(fetched.work_dir, ignore_errors=True)
+            raise Failure(
+                description=f"bad dump {fetched.landed.uri}: {error}",
+                metadata={"file": fetched.landed.uri, "table": error.table or "", "line": error.line or 0},
+                allow_retries=False,
+            ) from error
+        partition = partition_of(context.partition_key)
+        manifest = manifest.with_partition(partition.source_db, partition.dump_date, fetched.landed.uri)
+        context.log.info(
+            "converted: " + ", ".join(f"{name}={table.row_count:,}" for name, table in manifest.tables.items())
+        )
+        return ConvertedDump(manifest_json=manifest.to_json(), out_dir=str(out_dir), work_dir=fetched.work_dir)
+
+    return convert
+
+
+@op(retry_policy=TRANSIENT_RETRY)
+def publish_to_staging(context: OpExecutionContext, converted: ConvertedDump, staging: StagingResource) -> None:
+    """Upload the Parquet files, then the manifest last; the load sensor takes it from here."""
+    manifest = Manifest.from_json(converted.manifest_json)
+    try:
+        manifest_uri = staging.open().publish(Path(converted.out_dir), manifest, import_id=context.run_id[:8])
+    except BaseException:
+        if context.retry_number >= TRANSIENT_RETRY.max_retries:  # keep the files for the next retry
+            shutil.rmtree(converted.work_dir, ignore_errors=True)
+        raise
+    shutil.rmtree(converted.work_dir, ignore_errors=True)
+    context.add_output_metadata(
+        {
+            "manifest": MetadataValue.path(manifest_uri),
+            "dump_uri": manifest.dump_uri,
+            "dump_sha256": manifest.dump_sha256,
+            "row_counts": MetadataValue.json({name: t.row_count for name, t in manifest.tables.items()}),
+        }
+    )
+
+
+def build_import_job(config: PipelineConfig, partitions_def: MultiPartitionsDefinition):
+    convert = _convert_op(config)
+
+    @job(
+        name="import_dump",
+        partitions_def=partitions_def,
+        executor_def=in_process_executor,
+        tags={"elt/stage": "import"},
+        description="Validate one landed dump and convert it to per-table Parquet + manifest in staging.",
+    )
+    def import_dump():
+        publish_to_staging(convert(fetch_dump()))
+
+    return import_dump

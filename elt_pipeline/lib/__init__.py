@@ -1,0 +1,1 @@
+"""Pure helpers with no Dagster dependency: config, paths, manifests, storage, warehouses."""

@@ -1,0 +1,108 @@
+"""The pipeline config file: which sources, which tables, which columns.
+
+Validated with pydantic at load time; an invalid file fails with the offending key named.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class PipelineConfigError(ValueError):
+    """The pipeline config file is invalid; the message names the file and the key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ColumnPolicy(_Strict):
+    """Which columns of a table are replicated, and which are hashed (salted SHA-256)."""
+
+    include: tuple[str, ...] | None = None
+    exclude: tuple[str, ...] = ()
+    hash: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ColumnPolicy:
+        clash = set(self.exclude) & set(self.hash)
+        if clash:
+            raise ValueError(f"columns both excluded and hashed: {sorted(clash)}")
+        if self.include is not None:
+            missing = (set(self.exclude) | set(self.hash)) - set(self.include)
+            if missing:
+                raise ValueError(f"exclude/hash name columns not in include: {sorted(missing)}")
+        return self
+
+    def keeps(self, column: str) -> bool:
+        """True if `column` is replicated (possibly hashed)."""
+        if column in self.exclude:
+            return False
+        return self.include is None or column in self.include
+
+
+class TableConfig(_Strict):
+    columns: ColumnPolicy = ColumnPolicy()
+
+
+class SourceConfig(_Strict):
+    name: str
+
+    @field_validator("name")
+    @classmethod
+    def _identifier(cls, value: str) -> str:
+        if not IDENTIFIER.match(value):
+            raise ValueError(f"source name {value!r} must be a plain identifier")
+        return value
+
+
+class PipelineConfig(_Strict):
+    partitions_start_date: date
+    sources: tuple[SourceConfig, ...] = Field(min_length=1)
+    tables: dict[str, TableConfig] = Field(min_length=1)
+    max_dump_bytes: int = Field(default=50 * 1024**3, gt=0)
+
+    @field_validator("tables")
+    @classmethod
+    def _table_names(cls, tables: dict[str, TableConfig]) -> dict[str, TableConfig]:
+        for name in tables:
+            if not IDENTIFIER.match(name):
+                raise ValueError(f"table name {name!r} must be a plain identifier")
+        return tables
+
+    @model_validator(mode="after")
+    def _unique_sources(self) -> PipelineConfig:
+        names = [source.name for source in self.sources]
+        if len(names) != len(set(names)):
+            raise ValueError(f"duplicate source names: {names}")
+        return self
+
+    @property
+    def source_names(self) -> list[str]:
+        return [source.name for source in self.sources]
+
+    def column_policies(self) -> dict[str, ColumnPolicy]:
+        return {name: table.columns for name, table in self.tables.items()}
+
+
+def load_pipeline_config(path: Path) -> PipelineConfig:
+    """Read and validate the YAML config at `path`."""
+    try:
+        raw = yaml.safe_load(Path(path).read_text())
+    except (OSError, yaml.YAMLError) as error:
+        raise PipelineConfigError(f"{path}: cannot read pipeline config: {error}") from error
+    try:
+        return PipelineConfig.model_validate(raw)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in problem['loc']) or '<root>'}: {problem['msg']}"
+            for problem in error.errors()
+        )
+        raise PipelineConfigError(f"{path}: invalid pipeline config: {problems}") from error
