@@ -37,7 +37,7 @@ select
     coalesce(per_customer.n_returned, 0) as n_returned,
     cast(coalesce(per_customer.total_revenue, 0) as {{ dbt.type_numeric() }}) as total_revenue,
     cast(
-        per_customer.total_revenue / nullif(per_customer.n_orders, 0) as {{ dbt.type_float() }}
+        per_customer.total_revenue / nullif(per_customer.n_orders, 0) as {{ type_float64() }}
     ) as avg_order_value,
     {{ days_between('per_customer.last_order_date', 'customers._dump_date') }} as days_since_last_order,
     coalesce(per_customer.n_orders_last_30d, 0) as n_orders_last_30d

@@ -1,0 +1,24 @@
+output "landing_bucket" {
+  description = "Name of the landing bucket (dumps)."
+  value       = google_storage_bucket.this["landing"].name
+}
+
+output "staging_bucket" {
+  description = "Name of the staging bucket (Parquet + manifests)."
+  value       = google_storage_bucket.this["staging"].name
+}
+
+output "compute_logs_bucket" {
+  description = "Name of the Dagster compute logs bucket."
+  value       = google_storage_bucket.this["dagster-logs"].name
+}
+
+output "landing_events_topic" {
+  description = "Pub/Sub topic of landing OBJECT_FINALIZE events (null when disabled)."
+  value       = one(google_pubsub_topic.landing_events[*].id)
+}
+
+output "landing_events_subscription" {
+  description = "Pub/Sub subscription of landing events (null when disabled)."
+  value       = one(google_pubsub_subscription.landing_events[*].id)
+}
