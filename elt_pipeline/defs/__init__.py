@@ -35,7 +35,7 @@ def build_definitions(settings: Settings) -> Definitions:
         sensors=[
             build_landed_dump_sensor(config, import_job),
             build_staged_dump_sensor(import_job, load_job),
-            build_loaded_partition_sensor(load_job, marts_job),
+            build_loaded_partition_sensor(set(raw_tables.keys), set(dbt_models.keys), marts_job),
         ],
         schedules=[build_ml_refresh_schedule(marts_job)],
         resources=build_resources(settings, config.max_dump_bytes),

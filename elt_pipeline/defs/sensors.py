@@ -4,6 +4,9 @@
 from datetime import date
 
 from dagster import (
+    AssetKey,
+    DagsterEventType,
+    DagsterInstance,
     DagsterRunStatus,
     DefaultSensorStatus,
     JobDefinition,
@@ -23,6 +26,7 @@ from elt_pipeline.lib.discovery import discover_dumps
 from elt_pipeline.lib.pipeline_config import PipelineConfig
 
 PARTITION_TAG = "dagster/partition"
+BACKFILL_TAG = "dagster/backfill"
 
 
 def build_landed_dump_sensor(config: PipelineConfig, import_job: JobDefinition):
@@ -76,19 +80,32 @@ def build_staged_dump_sensor(import_job: JobDefinition, load_job: UnresolvedAsse
     return staged_dumps
 
 
-def build_loaded_partition_sensor(load_job: UnresolvedAssetJobDefinition, marts_job: UnresolvedAssetJobDefinition):
+def build_loaded_partition_sensor(
+    raw_keys: set[AssetKey], dbt_keys: set[AssetKey], marts_job: UnresolvedAssetJobDefinition
+):
+    """Any successful run that loaded raw partitions (sensor-requested, replayed or backfilled
+    from the UI) requests the dbt run of its dump date, unless its backfill builds dbt itself."""
+
     @run_status_sensor(
         name="loaded_partitions",
         run_status=DagsterRunStatus.SUCCESS,
-        monitored_jobs=[load_job],
         request_job=marts_job,
         default_status=DefaultSensorStatus.RUNNING,
         description="When a raw partition loads, rebuild the dbt models for its dump date (all sources).",
     )
-    def loaded_partitions(context: RunStatusSensorContext) -> RunRequest:
+    def loaded_partitions(context: RunStatusSensorContext) -> RunRequest | SkipReason:
         run = context.dagster_run
-        return RunRequest(
-            run_key=f"dbt-after-{run.run_id}", partition_key=run.tags[f"{PARTITION_TAG}/{DATE_DIMENSION}"]
-        )
+        dump_date = run.tags.get(f"{PARTITION_TAG}/{DATE_DIMENSION}")
+        if dump_date is None or not _materialized(context.instance, run.run_id) & raw_keys:
+            return SkipReason(f"run {run.run_id} loaded no raw partition")
+        backfill = context.instance.get_backfill(run.tags[BACKFILL_TAG]) if BACKFILL_TAG in run.tags else None
+        if backfill is not None and set(backfill.asset_selection or ()) & dbt_keys:
+            return SkipReason(f"backfill {backfill.backfill_id} builds the dbt models itself")
+        return RunRequest(run_key=f"dbt-after-{run.run_id}", partition_key=dump_date)
 
     return loaded_partitions
+
+
+def _materialized(instance: DagsterInstance, run_id: str) -> set[AssetKey]:
+    records = instance.get_records_for_run(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION).records
+    return {record.event_log_entry.dagster_event.asset_key for record in records}

@@ -32,13 +32,13 @@ class LocalPipeline:
         with duckdb.connect(str(self.settings.duckdb_path), read_only=True) as connection:
             return connection.execute(sql, params or []).fetchall()
 
-    def table_contents(self) -> dict[str, list[tuple]]:
-        """Every table and view of the warehouse, rows sorted: equal dicts = identical data."""
-        names = self.query(
-            "select table_schema, table_name from information_schema.tables order by all"
-        )
+    def table_contents(self, excluding: tuple[str, date] | None = None) -> dict[str, list[tuple]]:
+        """Every table and view, rows sorted (equal dicts = identical data), optionally
+        without the rows of one (source_db, dump_date) partition."""
+        where, params = ("where not (_source_db = ? and _dump_date = ?)", list(excluding)) if excluding else ("", [])
+        names = self.query("select table_schema, table_name from information_schema.tables order by all")
         return {
-            f"{schema}.{name}": sorted(self.query(f'select * from "{schema}"."{name}"'), key=repr)
+            f"{schema}.{name}": sorted(self.query(f'select * from "{schema}"."{name}" {where}', params), key=repr)
             for schema, name in names
         }
 

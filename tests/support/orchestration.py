@@ -65,18 +65,19 @@ class InProcessDaemon:
             return result
         if job_name in FOLLOW_UPS:
             sensor_name, next_job = FOLLOW_UPS[job_name]
-            for follow_up in self._new([self._run_status_request(sensor_name, result)]):
+            for follow_up in self._new(self._run_status_requests(sensor_name, result)):
                 self.execute(next_job, follow_up)
         return result
 
-    def _run_status_request(self, sensor_name: str, result: ExecuteInProcessResult) -> RunRequest:
+    def _run_status_requests(self, sensor_name: str, result: ExecuteInProcessResult) -> list[RunRequest]:
         context = build_run_status_sensor_context(
             sensor_name=sensor_name,
             dagster_event=result.get_run_success_event(),
             dagster_instance=self.instance,
             dagster_run=result.dagster_run,
         )
-        return self.defs.resolve_sensor_def(sensor_name)(context)
+        answer = self.defs.resolve_sensor_def(sensor_name)(context)
+        return [answer] if isinstance(answer, RunRequest) else []
 
     def drain(self) -> list[RunRequest]:
         """Tick the landing sensor once and run everything that follows from it."""
