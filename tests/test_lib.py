@@ -1,0 +1,179 @@
+"""The pure helpers, without Dagster: config, landing keys, discovery, staging, DuckDB loads."""
+
+import json
+import os
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from elt_pipeline.lib.discovery import discover_dumps
+from elt_pipeline.lib.landing import BadDumpPath, LocalLanding, parse_dump_key
+from elt_pipeline.lib.manifest import MANIFEST_NAME, ColumnInfo, Manifest, TableManifest
+from elt_pipeline.lib.pipeline_config import PipelineConfigError, load_pipeline_config
+from elt_pipeline.lib.staging import LocalStaging
+from elt_pipeline.lib.warehouse import Partition, SchemaDriftError
+from elt_pipeline.lib.warehouse.duckdb import DuckDBWarehouse
+from elt_pipeline.settings import DEFAULT_PIPELINE_CONFIG, SettingsError, load_settings
+
+SOURCES = ["shop_eu", "shop_us"]
+
+
+# --- config and settings -------------------------------------------------------------------
+
+def test_the_shipped_config_is_valid():
+    config = load_pipeline_config(DEFAULT_PIPELINE_CONFIG)
+    assert config.source_names == ["shop_eu", "shop_us", "shop_apac"]
+    assert not config.tables["customers"].columns.keeps("password_hash")
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "named_key"),
+    [
+        ("partitions_start_date: 2024-01-01\nsources: [{name: a}]\ntables: {t: {colums: {}}}", "tables.t.colums"),
+        ("partitions_start_date: 2024-01-01\nsources: [{name: a}]\ntables: {t: {columns: {hash: [x], exclude: [x]}}}",
+         "tables.t.columns"),
+        ("partitions_start_date: someday\nsources: [{name: a}]\ntables: {t: {}}", "partitions_start_date"),
+        ("partitions_start_date: 2024-01-01\nsources: [{name: a-b}]\ntables: {t: {}}", "sources.0.name"),
+        ("partitions_start_date: 2024-01-01\nsources: []\ntables: {t: {}}", "sources"),
+    ],
+)
+def test_an_invalid_config_fails_at_load_naming_the_key(tmp_path, yaml_text, named_key):
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(yaml_text)
+    with pytest.raises(PipelineConfigError) as error:
+        load_pipeline_config(path)
+    assert str(path) in str(error.value) and named_key in str(error.value)
+
+
+def test_gcp_settings_require_a_project_and_a_salt():
+    with pytest.raises(SettingsError, match="ELT_GCP_PROJECT"):
+        load_settings({"ELT_ENV": "gcp", "ELT_HASH_SALT": "s"})
+    with pytest.raises(SettingsError, match="ELT_HASH_SALT"):
+        load_settings({"ELT_ENV": "gcp", "ELT_GCP_PROJECT": "p"})
+    settings = load_settings({"ELT_ENV": "gcp", "ELT_GCP_PROJECT": "acme-ml", "ELT_HASH_SALT": "s"})
+    assert settings.landing_uri == "gs://acme-ml-elt-landing" and settings.dbt_target == "bigquery"
+
+
+# --- landing keys and discovery --------------------------------------------------------------
+
+def test_dump_keys_parse_into_partitions():
+    parsed = parse_dump_key("shop_eu/2024-01-31/shop_eu.sql.gz", SOURCES)
+    assert (parsed.source_db, parsed.dump_date, parsed.name) == ("shop_eu", "2024-01-31", "shop_eu.sql.gz")
+    for bad in ["shop_eu/2024-02-30/x.sql", "shop_xx/2024-01-01/x.sql", "shop_eu/2024-01-01/x.csv", "x.sql"]:
+        with pytest.raises(BadDumpPath):
+            parse_dump_key(bad, SOURCES)
+
+
+def land(root: Path, key: str, content: bytes = b"dump") -> None:
+    path = root / key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+
+
+class CountingLanding(LocalLanding):
+    """A LocalLanding that counts the files each listing returns (what a tick reads)."""
+
+    listed = 0
+
+    def list_from(self, prefix, start_offset):
+        for landed in super().list_from(prefix, start_offset):
+            self.listed += 1
+            yield landed
+
+
+def test_a_tick_lists_only_from_the_cursor_and_a_reupload_replays(tmp_path):
+    for day in range(1, 29):
+        for source in SOURCES:
+            land(tmp_path, f"{source}/2024-02-{day:02d}/{source}.sql.gz")
+    landing = CountingLanding(tmp_path)
+    first = discover_dumps(landing, SOURCES, None)
+    assert len(first.dumps) == 56
+    assert {source: state["date"] for source, state in json.loads(first.cursor).items()} == {
+        source: "2024-02-28" for source in SOURCES
+    }
+
+    landing.listed = 0
+    land(tmp_path, "shop_us/2024-02-29/shop_us.sql.gz")
+    second = discover_dumps(landing, SOURCES, first.cursor)
+    assert landing.listed == 3  # the newest date of each source, plus the new file: not 57
+    assert [landed.key for landed, _ in second.dumps] == ["shop_us/2024-02-29/shop_us.sql.gz"]
+
+    path = tmp_path / "shop_eu/2024-02-28/shop_eu.sql.gz"
+    path.write_bytes(b"re-uploaded, longer dump")
+    os.utime(path, ns=(1, 10**18))
+    third = discover_dumps(landing, SOURCES, second.cursor)
+    assert [landed.key for landed, _ in third.dumps] == ["shop_eu/2024-02-28/shop_eu.sql.gz"]
+    assert discover_dumps(landing, SOURCES, third.cursor).dumps == []
+
+
+# --- staging --------------------------------------------------------------------------------
+
+def manifest_for(tables: dict[str, list[str]]) -> Manifest:
+    return Manifest(
+        tables={name: TableManifest(row_count=1, files=files, columns=[ColumnInfo("id", "int", "int32")])
+                for name, files in tables.items()},
+        converter_version="test", dump_uri="x", dump_sha256="0", dump_bytes=1,
+        source_db="shop_eu", dump_date="2024-01-01",
+    )
+
+
+def test_publishing_writes_the_manifest_last_and_drops_superseded_files(tmp_path):
+    local = tmp_path / "out"
+    (local / "t").mkdir(parents=True)
+    (local / "t" / "part-00000.parquet").write_bytes(b"first")
+    staging = LocalStaging(tmp_path / "staging")
+    staging.publish(local, manifest_for({"t": ["t/part-00000.parquet"]}), import_id="run1")
+    (local / "t" / "part-00000.parquet").write_bytes(b"second")
+    staging.publish(local, manifest_for({"t": ["t/part-00000.parquet"]}), import_id="run2")
+
+    manifest = staging.read_manifest("shop_eu", "2024-01-01")
+    assert manifest.tables["t"].files == ["t/part-run2-00000.parquet"]
+    folder = tmp_path / "staging/shop_eu/2024-01-01"
+    assert sorted(p.name for p in folder.glob("t/*")) == ["part-run2-00000.parquet"]
+    assert (folder / "t/part-run2-00000.parquet").read_bytes() == b"second"
+    assert sorted(p.name for p in folder.iterdir()) == [MANIFEST_NAME, "t"]
+
+
+# --- DuckDB warehouse -----------------------------------------------------------------------
+
+def parquet(path: Path, table: pa.Table) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, path)
+    return str(path)
+
+
+def rows(warehouse: DuckDBWarehouse) -> list[tuple]:
+    with duckdb.connect(str(warehouse.path), read_only=True) as connection:
+        return connection.execute("select * from elt_raw.t order by all").fetchall()
+
+
+def test_a_partition_replace_touches_only_its_partition(tmp_path):
+    warehouse = DuckDBWarehouse(tmp_path / "w.duckdb", "elt_raw")
+    eu, us = Partition("shop_eu", "2024-01-01"), Partition("shop_us", "2024-01-01")
+    warehouse.replace_partition("t", eu, [parquet(tmp_path / "a.parquet", pa.table({"id": [1, 2]}))])
+    warehouse.replace_partition("t", us, [parquet(tmp_path / "b.parquet", pa.table({"id": [7]}))])
+    result = warehouse.replace_partition("t", eu, [parquet(tmp_path / "c.parquet", pa.table({"id": [3]}))])
+
+    assert result.row_count == 1 and warehouse.partition_row_count("t", eu) == 1
+    assert [r[:2] for r in rows(warehouse)] == [(3, "shop_eu"), (7, "shop_us")]
+
+
+def test_additive_drift_adds_a_column_and_incompatible_drift_changes_nothing(tmp_path):
+    warehouse = DuckDBWarehouse(tmp_path / "w.duckdb", "elt_raw")
+    partition = Partition("shop_eu", "2024-01-01")
+    warehouse.replace_partition("t", partition, [parquet(tmp_path / "a.parquet", pa.table({"id": [1]}))])
+    added = warehouse.replace_partition(
+        "t", partition, [parquet(tmp_path / "b.parquet", pa.table({"id": [2], "note": ["x"]}))]
+    )
+    assert added.added_columns == ["note"]
+    before = rows(warehouse)
+
+    with pytest.raises(SchemaDriftError, match=r"t\.id: BIGINT -> VARCHAR"):
+        warehouse.replace_partition("t", partition, [parquet(tmp_path / "c.parquet", pa.table({"id": ["2"]}))])
+    with pytest.raises(duckdb.Error):
+        (tmp_path / "broken.parquet").write_bytes(b"PAR1 not parquet")
+        warehouse.replace_partition("t", partition, [str(tmp_path / "broken.parquet")])
+    assert rows(warehouse) == before
