@@ -1,0 +1,178 @@
+"""Pure-Python VALUES tokenizer: `(v, ...), (...);` -> per-column raw values (bytes or None).
+
+Raw value = the bytes MySQL stores: string literals unescaped, 0x/X''/b''/0b literals decoded,
+numbers and NULL as written. Typing is left to `types`. The C tokenizer (`_ctokenizer`) has the
+same interface and output.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pyarrow as pa
+
+# One value, its introducer and comments around it; group names say what matched.
+_VALUE = re.compile(
+    rb"""(?:\s|(?>/\*(?!!|M!)[\s\S]*?\*/)|/\*M?!\d*+|\*/)*   # blanks, comments, conditional markers
+    (?:_[A-Za-z0-9]+\s*)?                               # charset introducer (_binary, _utf8mb4)
+    (?:
+        '(?P<sq>(?>[^'\\]*(?:(?:\\[\s\S]|'')[^'\\]*)*))'
+      | "(?P<dq>(?>[^"\\]*(?:(?:\\[\s\S]|"")[^"\\]*)*))"
+      | (?P<null>NULL)\b
+      | 0x(?P<hex>[0-9A-Fa-f]*)\b
+      | [xX]'(?P<xq>[0-9A-Fa-f]*)'
+      | 0b(?P<bin>[01]*)\b
+      | [bB]'(?P<bq>[01]*)'
+      | (?P<num>[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)(?![0-9A-Za-z_.])
+    )
+    (?:\s|(?>/\*(?!!|M!)[\s\S]*?\*/)|\*/)*
+    (?P<sep>[,)])""",
+    re.VERBOSE,
+)
+_OPEN = re.compile(rb"(?:\s|(?>/\*(?!!|M!)[\s\S]*?\*/)|/\*M?!\d*+|\*/)*\(")
+_AFTER_ROW = re.compile(rb"(?:\s|(?>/\*(?!!|M!)[\s\S]*?\*/)|/\*M?!\d*+|\*/)*([,;])")
+_ESCAPE = {b"'": re.compile(rb"\\([\s\S])|''"), b'"': re.compile(rb'\\([\s\S])|""')}
+_ESCAPES = {b"0": b"\0", b"b": b"\b", b"n": b"\n", b"r": b"\r", b"t": b"\t", b"Z": b"\x1a",
+            b"%": b"\\%", b"_": b"\\_"}
+
+
+class TokenizeError(Exception):
+    """Syntax error (or, if `truncated`, end of input) at byte `offset` of the buffer given to `feed`."""
+
+    def __init__(self, message: str, offset: int, truncated: bool = False):
+        super().__init__(message)
+        self.offset = offset
+        self.truncated = truncated
+
+
+def _unescape_one(match: re.Match) -> bytes:
+    char = match.group(1)
+    if char is None:
+        return match.group(0)[:1]
+    return _ESCAPES.get(char, char)
+
+
+def unescape(raw: bytes, quote: bytes = b"'") -> bytes:
+    """MySQL string-literal escapes: \\0 \\' \\" \\b \\n \\r \\t \\Z \\\\, \\% and \\_ kept, '' -> '."""
+    if b"\\" not in raw and quote + quote not in raw:
+        return raw
+    return _ESCAPE[quote].sub(_unescape_one, raw)
+
+
+def _bits(digits: bytes) -> bytes:
+    if not digits:
+        return b""
+    return int(digits, 2).to_bytes((len(digits) + 7) // 8, "big")
+
+
+def _hex(digits: bytes) -> bytes:
+    return bytes.fromhex((b"0" + digits if len(digits) % 2 else digits).decode())
+
+
+def _raw(groups: tuple) -> bytes | None:
+    """The stored bytes of one matched value (groups of `_VALUE`)."""
+    sq, dq, null, hex_, xq, bin_, bq, num, _sep = groups
+    if num is not None:
+        return num
+    if sq is not None:
+        return unescape(sq)
+    if null is not None:
+        return None
+    if dq is not None:
+        return unescape(dq, b'"')
+    if hex_ is not None or xq is not None:
+        return _hex(hex_ if hex_ is not None else xq)
+    return _bits(bin_ if bin_ is not None else bq)
+
+
+class Tokenizer:
+    """Accumulates rows of one INSERT target; `keep[i]` says whether column i is stored."""
+
+    def __init__(self, keep: list[bool]):
+        self.keep = keep
+        self.ncols = len(keep)
+        self.rows = 0
+        self._columns: list[list[bytes | None]] = [[] for _ in keep]
+        self._lines: list[int] = []
+
+    def feed(self, buf: bytes, pos: int, line: int, final: bool) -> tuple[int, int, bool]:
+        """Parse whole rows from buf[pos:]; returns (pos, line, statement_done).
+
+        Stops before an incomplete row (the caller appends more input and calls again).
+        """
+        columns = [column if keep else None for column, keep in zip(self._columns, self.keep)]
+        ncols = self.ncols
+        end = len(buf)
+        while True:
+            opened = _OPEN.match(buf, pos)
+            if opened is None:
+                if _incomplete(buf, pos, final):
+                    return pos, line, False
+                raise TokenizeError("expected '(' starting a row of VALUES", _skip_blank(buf, pos))
+            at = opened.end()
+            values: list[bytes | None] = []
+            while True:
+                match = _VALUE.match(buf, at)
+                if match is None:
+                    if _incomplete(buf, at, final):
+                        return pos, line, False
+                    raise TokenizeError("bad value in VALUES", _skip_blank(buf, at))
+                values.append(_raw(match.groups()))
+                at = match.end()
+                if match.group("sep") == b")":
+                    break
+            after = _AFTER_ROW.match(buf, at)
+            if after is None:
+                if _incomplete(buf, at, final):
+                    return pos, line, False
+                raise TokenizeError("expected ',' or ';' after a row of VALUES", _skip_blank(buf, at))
+            if len(values) != ncols:
+                raise TokenizeError(f"row has {len(values)} values, expected {ncols}", opened.end() - 1)
+            line += buf.count(b"\n", pos, opened.end())
+            self._lines.append(line)
+            for column, value in zip(columns, values):
+                if column is not None:
+                    column.append(value)
+            self.rows += 1
+            line += buf.count(b"\n", opened.end(), after.end())
+            pos = after.end()
+            if after.group(1) == b";":
+                return pos, line, True
+            if pos >= end:
+                return pos, line, False
+
+    def take(self) -> tuple[list[pa.Array | None], list[int]]:
+        """The stored columns as pa.binary() arrays (None for columns not kept), row lines; resets."""
+        arrays = [pa.array(column, pa.binary()) if keep else None
+                  for column, keep in zip(self._columns, self.keep)]
+        lines = self._lines
+        self._columns = [[] for _ in self.keep]
+        self._lines = []
+        self.rows = 0
+        return arrays, lines
+
+
+def _skip_blank(buf: bytes, pos: int) -> int:
+    while pos < len(buf) and buf[pos] in b" \t\r\n":
+        pos += 1
+    return pos
+
+
+def _incomplete(buf: bytes, pos: int, final: bool) -> bool:
+    """True if parsing failed at `pos` only for lack of input: a short tail or an open string.
+
+    At the end of input (`final`) that is a truncated dump: TokenizeError(truncated=True).
+    """
+    open_string = _OPEN_STRING.match(buf, pos) is not None
+    if final:
+        if open_string or buf.find(b")", pos) < 0:
+            raise TokenizeError("input ends inside an INSERT", pos, truncated=True)
+        return False
+    return open_string or len(buf) - pos < 256
+
+
+_OPEN_STRING = re.compile(
+    rb"""(?:\s|(?>/\*(?!!|M!)[\s\S]*?\*/)|/\*M?!\d*+|\*/)*(?:_[A-Za-z0-9]+\s*)?[xXbB]?
+    (?:'[^'\\]*(?:(?:\\[\s\S]|'')[^'\\]*)*\\?|"[^"\\]*(?:(?:\\[\s\S]|"")[^"\\]*)*\\?)\Z""",
+    re.VERBOSE,
+)

@@ -1,0 +1,23 @@
+"""Fixtures for the converter tests: a private MariaDB server (session-wide)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.support.mariadb import MariaDB, missing_binaries
+
+
+@pytest.fixture(scope="session")
+def mariadb(tmp_path_factory) -> MariaDB:
+    """A running MariaDB; skipped when not installed, except under CI=true where it fails."""
+    missing = missing_binaries()
+    if missing:
+        reason = f"MariaDB not installed (missing {', '.join(missing)}); run .ci/install-mariadb.sh"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    server = MariaDB.start(tmp_path_factory.mktemp("mariadb"))
+    yield server
+    server.stop()

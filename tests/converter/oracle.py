@@ -1,0 +1,92 @@
+"""Compare converted Parquet with what MariaDB returns for the same table, value by value."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from elt_pipeline.lib.manifest import TableManifest
+
+_TIME = re.compile(r"(-?)(\d+):(\d\d):(\d\d)(?:\.(\d+))?$")
+
+
+def server_expression(column: str, mysql_type: str) -> str:
+    """SELECT expression giving the server's canonical text for a column."""
+    base = mysql_type.split("(")[0].split()[0].lower()
+    quoted = f"`{column.replace('`', '``')}`"
+    if base == "bit":
+        return f"CAST({quoted} + 0 AS CHAR)"
+    if base in ("binary", "varbinary") or "blob" in base or base in ("geometry", "point", "linestring", "polygon"):
+        return f"HEX({quoted})"
+    if base in ("char", "varchar", "text", "tinytext", "mediumtext", "longtext", "enum", "set", "json"):
+        return f"HEX(CONVERT({quoted} USING utf8mb4))"
+    return f"CAST({quoted} AS CHAR)"
+
+
+def read_parquet(out_dir: Path, table: TableManifest) -> pa.Table:
+    return pa.concat_tables([pq.read_table(out_dir / name) for name in table.files])
+
+
+def expected_value(text: str | None, mysql_type: str):
+    """The Python value the converter must produce for the server's text `text`."""
+    if text is None:
+        return None
+    base = mysql_type.split("(")[0].split()[0].lower()
+    if base in ("tinyint", "smallint", "mediumint", "int", "bigint", "year", "bit"):
+        return int(text)
+    if base == "decimal":
+        return Decimal(text)
+    if base == "float":
+        return float(np.float32(text))
+    if base == "double":
+        return float(text)
+    if base == "date":
+        return None if _zero_date(text) else dt.date.fromisoformat(text)
+    if base in ("datetime", "timestamp"):
+        if _zero_date(text):
+            return None
+        value = dt.datetime.fromisoformat(text)
+        return value.replace(tzinfo=dt.timezone.utc) if base == "timestamp" else value
+    if base == "time":
+        sign, hours, minutes, seconds, fraction = _TIME.match(text).groups()
+        micros = ((int(hours) * 60 + int(minutes)) * 60 + int(seconds)) * 1_000_000
+        micros += int((fraction or "0").ljust(6, "0"))
+        return -micros if sign else micros
+    if base in ("char", "varchar", "text", "tinytext", "mediumtext", "longtext", "enum", "set", "json"):
+        return bytes.fromhex(text).decode("utf-8")
+    return bytes.fromhex(text)
+
+
+def _zero_date(text: str) -> bool:
+    return text[5:7] == "00" or text[8:10] == "00"
+
+
+def compare_table(server, database: str, table_name: str, out_dir: Path, manifest_table: TableManifest,
+                  key: str) -> int:
+    """Assert every value of the table equals the server's; returns the number of values checked."""
+    converted = read_parquet(out_dir, manifest_table)
+    columns = manifest_table.columns
+    expressions = ", ".join(server_expression(c.name, c.mysql_type) for c in columns)
+    quoted_table = f"`{table_name.replace('`', '``')}`"
+    rows = server.query(f"SET time_zone = '+00:00'; SELECT {expressions} FROM {database}.{quoted_table} "
+                        f"ORDER BY `{key}`")
+    assert converted.num_rows == len(rows) == manifest_table.row_count
+    order = np.argsort(converted.column(key).to_numpy(zero_copy_only=False), kind="stable")
+    converted = converted.take(pa.array(order))
+    checked = 0
+    for index, column in enumerate(columns):
+        actual = converted.column(column.name).to_pylist()
+        for row, server_row in enumerate(rows):
+            expected = expected_value(server_row[index], column.mysql_type)
+            assert actual[row] == expected, (
+                f"{table_name}.{column.name} row {row}: converted {actual[row]!r} != server {expected!r} "
+                f"(server text {server_row[index]!r})"
+            )
+            checked += 1
+    return checked
