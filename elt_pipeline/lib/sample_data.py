@@ -232,11 +232,17 @@ def render_dump(snapshot: Snapshot, rows_per_insert: int = 200) -> str:
 
 
 def write_dump(snapshot: Snapshot, destination: Path) -> Path:
-    """Write the dump gzipped, as `<name>.tmp` first then renamed, like a careful uploader."""
+    """Write the dump gzipped, as `<name>.tmp` first then renamed, like a careful uploader.
+
+    An identical file already there is left alone, so landing the same sample twice does not
+    look like a re-upload.
+    """
+    content = gzip.compress(render_dump(snapshot).encode("utf-8"), mtime=0)
+    if destination.exists() and destination.read_bytes() == content:
+        return destination
     destination.parent.mkdir(parents=True, exist_ok=True)
     temporary = destination.with_name(destination.name + ".tmp")
-    with gzip.GzipFile(temporary, "wb", mtime=0) as handle:
-        handle.write(render_dump(snapshot).encode("utf-8"))
+    temporary.write_bytes(content)
     temporary.replace(destination)
     return destination
 

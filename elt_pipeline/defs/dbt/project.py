@@ -12,6 +12,9 @@ from dagster_dbt import DbtCliResource, DbtProject
 from elt_pipeline.settings import DBT_PROJECT_DIR, Settings
 
 
+PROJECT_FOLDERS = ("models", "macros", "tests")
+
+
 def dbt_executable() -> str:
     """`dbt` on PATH, else the one installed beside this interpreter (an unactivated venv)."""
     return shutil.which("dbt") or str(Path(sys.executable).parent / "dbt")
@@ -29,10 +32,26 @@ def dbt_resource(settings: Settings) -> DbtCliResource:
     )
 
 
+def manifest_is_stale(project: DbtProject) -> bool:
+    """True if the manifest is missing or older than any file of the dbt project."""
+    if not project.manifest_path.exists():
+        return True
+    built = project.manifest_path.stat().st_mtime
+    root = Path(project.project_dir)
+    sources = [root / "dbt_project.yml", root / "profiles.yml"] + [
+        path for folder in PROJECT_FOLDERS for path in (root / folder).rglob("*") if path.is_file()
+    ]
+    return any(path.stat().st_mtime > built for path in sources)
+
+
 def prepared_dbt_project(settings: Settings) -> DbtProject:
-    """The dbt project with a manifest: parsed at load under `dagster dev` or when missing."""
+    """The dbt project with an up-to-date manifest (`dbt parse` only when a file changed).
+
+    Checked at every code load, so `dagster dev` picks up model edits without re-parsing in
+    every run worker.
+    """
     export_dbt_env(settings)
     project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target=settings.dbt_target)
-    if os.environ.get("DAGSTER_IS_DEV_CLI") or not project.manifest_path.exists():
+    if manifest_is_stale(project):
         dbt_resource(settings).cli(["parse", "--quiet"], target_path=project.target_path).wait()
     return project
