@@ -79,6 +79,7 @@ def dagster_dev(tmp_path):
     home.mkdir()
     shutil.copyfile(PACKAGE_DIR / "dagster_local.yaml", home / "dagster.yaml")
     seed_landing(data_dir / "landing", SOURCES, DATES)
+    instance = DagsterInstance.from_config(str(home))  # creates the storage before the server starts
     port = free_port()
     log_path = tmp_path / "dagster-dev.log"
     env = {**os.environ, "ELT_DATA_DIR": str(data_dir), "DAGSTER_HOME": str(home)}
@@ -87,7 +88,6 @@ def dagster_dev(tmp_path):
             [sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
             cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
-    instance = DagsterInstance.from_config(str(home))
     try:
         yield server, port, instance, log_path
     finally:
