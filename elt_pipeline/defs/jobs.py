@@ -5,16 +5,11 @@ from __future__ import annotations
 from dagster import AssetSelection, AssetsDefinition, define_asset_job
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
-# Runs carrying this tag write the warehouse; a DuckDB file takes one writer at a time, so the
-# local dagster.yaml limits it to 1 (BigQuery runs are limited per partition instead).
-WRITES_WAREHOUSE_TAG = {"elt/writes-warehouse": "true"}
-
-
 def build_load_job(raw_tables: AssetsDefinition) -> UnresolvedAssetJobDefinition:
     return define_asset_job(
         "load_raw_tables",
         selection=AssetSelection.assets(raw_tables),
-        tags={**WRITES_WAREHOUSE_TAG, "elt/stage": "load"},
+        tags={"elt/stage": "load"},
         description="Replace one (dump_date, source_db) partition of every raw table from staging.",
     )
 
@@ -23,6 +18,6 @@ def build_marts_job(dbt_models: AssetsDefinition) -> UnresolvedAssetJobDefinitio
     return define_asset_job(
         "build_marts",
         selection=AssetSelection.assets(dbt_models),
-        tags={**WRITES_WAREHOUSE_TAG, "elt/stage": "dbt"},
+        tags={"elt/stage": "dbt"},
         description="dbt build of one dump date: staging, intermediate and ML marts, all sources.",
     )

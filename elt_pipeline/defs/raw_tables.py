@@ -24,7 +24,7 @@ from dagster import (
 )
 
 from elt_pipeline.defs.partitions import partition_of
-from elt_pipeline.defs.resources import StagingResource, WarehouseResource
+from elt_pipeline.defs.resources import WAREHOUSE_POOL, StagingResource, WarehouseResource
 from elt_pipeline.lib.pipeline_config import PipelineConfig
 from elt_pipeline.lib.staging import ManifestNotFound
 from elt_pipeline.lib.warehouse import SchemaDriftError
@@ -71,7 +71,7 @@ def build_raw_tables(config: PipelineConfig, partitions_def: MultiPartitionsDefi
         check_specs=checks,
         partitions_def=partitions_def,
         can_subset=True,
-        pool="warehouse_load",
+        pool=WAREHOUSE_POOL,
     )
     def raw_tables(
         context: AssetExecutionContext, staging: StagingResource, warehouse: WarehouseResource

@@ -11,6 +11,11 @@ from elt_pipeline.defs.dbt.project import dbt_resource
 from elt_pipeline.settings import HASH_SALT_VARIABLE, Settings
 
 
+# Every step that writes the warehouse (raw loads, dbt) takes a slot of this pool, however its
+# run was launched (sensor, UI, backfill). Local: 1 slot, a DuckDB file has one writer.
+WAREHOUSE_POOL = "warehouse"
+
+
 class LandingResource(ConfigurableResource):
     """Where dumps land: a folder (local) or `gs://bucket/prefix` (gcp)."""
 

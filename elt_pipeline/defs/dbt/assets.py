@@ -8,6 +8,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from elt_pipeline.defs.dbt.project import export_dbt_env, prepared_dbt_project
 from elt_pipeline.defs.dbt.translator import EltDbtTranslator
+from elt_pipeline.defs.resources import WAREHOUSE_POOL
 from elt_pipeline.settings import Settings
 
 
@@ -19,7 +20,7 @@ def build_dbt_models(settings: Settings, partitions_def: DailyPartitionsDefiniti
         project=project,
         dagster_dbt_translator=EltDbtTranslator(),
         partitions_def=partitions_def,
-        pool="warehouse_dbt",
+        pool=WAREHOUSE_POOL,
     )
     def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
         """Rebuild (and test) the run's dump date in every selected model, all sources."""
