@@ -5,6 +5,8 @@
  * (pos, line, status, message): status 0 = needs more input, 1 = statement ended with ';',
  * 2 = syntax error at pos, 3 = input ends inside the INSERT (truncated) at pos.
  * take() returns ([(data, offsets, validity or None, null_count) or None per column], lines).
+ * set_header(text) makes a following INSERT with exactly that text up to VALUES continue the
+ * rows (mysqldump --skip-extended-insert writes one per row).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -28,6 +30,8 @@ typedef struct {
     Py_ssize_t rows;
     int32_t *lines;
     Py_ssize_t lines_cap;
+    char *header; /* an INSERT's text up to VALUES: an identical next INSERT continues the rows */
+    Py_ssize_t header_len;
 } Core;
 
 enum { NEED_MORE = 0, DONE = 1, SYNTAX = 2, TRUNCATED = 3 };
@@ -108,7 +112,10 @@ static int reserve_rows(Core *self, Py_ssize_t rows) {
 static Py_ssize_t scan_string(const unsigned char *b, Py_ssize_t p, Py_ssize_t n, unsigned char quote, Column *out) {
     for (;;) {
         Py_ssize_t start = p;
-        while (p < n && b[p] != quote && b[p] != '\\') p++;
+        const unsigned char *found = memchr(b + p, quote, n - p);
+        Py_ssize_t stop = found ? found - b : n;
+        const unsigned char *escape = memchr(b + p, '\\', stop - p);
+        p = escape ? escape - b : stop;
         if (out && p > start) {
             if (grow(out, p - start) < 0) return -2;
             memcpy(out->data + out->len, b + start, p - start);
@@ -377,7 +384,17 @@ static void parse(Core *self, const unsigned char *b, Py_ssize_t n, Py_ssize_t p
         line += count_lines(b, open_at + 1, after + 1);
         self->rows++;
         pos = after + 1;
-        if (b[after] == ';') { set_result(r, pos, line, DONE, ""); return; }
+        if (b[after] == ';') {
+            Py_ssize_t next = pos;
+            while (next < n && is_space(b[next])) next++;
+            if (!self->header_len || next + self->header_len > n || memcmp(b + next, self->header, self->header_len)) {
+                set_result(r, pos, line, DONE, "");
+                return;
+            }
+            line += count_lines(b, pos, next); /* the same INSERT again (--skip-extended-insert) */
+            pos = next + self->header_len;
+            continue;
+        }
         if (pos >= n) { set_result(r, pos, line, NEED_MORE, ""); return; }
     }
 }
@@ -438,6 +455,19 @@ static PyObject *Core_take(Core *self, PyObject *unused) {
 
 static PyObject *Core_get_rows(Core *self, void *closure) { return PyLong_FromSsize_t(self->rows); }
 
+static PyObject *Core_set_header(Core *self, PyObject *args) {
+    Py_buffer view;
+    if (!PyArg_ParseTuple(args, "y*", &view)) return NULL;
+    char *copy = PyMem_RawMalloc(view.len ? view.len : 1);
+    if (!copy) { PyBuffer_Release(&view); return PyErr_NoMemory(); }
+    memcpy(copy, view.buf, view.len);
+    PyMem_RawFree(self->header);
+    self->header = copy;
+    self->header_len = view.len;
+    PyBuffer_Release(&view);
+    Py_RETURN_NONE;
+}
+
 static int Core_init(Core *self, PyObject *args, PyObject *kwargs) {
     PyObject *keep;
     if (!PyArg_ParseTuple(args, "O", &keep)) return -1;
@@ -467,12 +497,14 @@ static void Core_dealloc(Core *self) {
     PyMem_RawFree(self->cols);
     PyMem_RawFree(self->keep);
     PyMem_RawFree(self->lines);
+    PyMem_RawFree(self->header);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
 static PyMethodDef Core_methods[] = {
     {"feed", (PyCFunction)Core_feed, METH_VARARGS, "feed(buf, pos, line, final) -> (pos, line, status, message)"},
     {"take", (PyCFunction)Core_take, METH_NOARGS, "take() -> (columns, lines) and reset"},
+    {"set_header", (PyCFunction)Core_set_header, METH_VARARGS, "set_header(bytes): continue through identical INSERTs"},
     {NULL},
 };
 

@@ -6,8 +6,8 @@ import hashlib
 import os
 import re
 import shutil
-from collections.abc import Mapping as MappingType
 from collections import deque
+from collections.abc import Mapping as MappingType
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,8 +33,9 @@ BATCH_ROWS = 65_536
 BATCH_BYTES = 16 << 20  # dump bytes buffered per table before a row group is written
 MAX_PENDING = 2  # batches waiting for the writer thread (bounds memory)
 
-_SET_TIME_ZONE = re.compile(r"SET\s+(?:@@(?:SESSION\.)?)?TIME_ZONE\s*=\s*'([^']*)'", re.IGNORECASE)
-_SET_NAMES = re.compile(r"SET\s+NAMES\s+'?(\w+)'?", re.IGNORECASE)
+_SET = r"\s*(?:/\*!\d*\s*)?SET\s+"  # a statement starting with SET, maybe in a conditional comment
+_SET_TIME_ZONE = re.compile(_SET + r"(?:@@(?:SESSION\.)?)?TIME_ZONE\s*=\s*'([^']*)'", re.IGNORECASE)
+_SET_NAMES = re.compile(_SET + r"NAMES\s+'?(\w+)'?", re.IGNORECASE)
 _DROP_VIEW = re.compile(r"DROP\s+VIEW\s+(?:IF\s+EXISTS\s+)?((?:`(?:[^`]|``)+`|[\w$]+)(?:\s*\.\s*(?:`(?:[^`]|``)+`|[\w$]+))?)", re.IGNORECASE)
 _UTF8 = {"utf8", "utf8mb3", "utf8mb4"}
 
@@ -57,11 +58,13 @@ def convert_dump(
     try:
         source = DumpSource(dump_path, max_bytes)
         conversion = _Conversion(out_dir, policies, hash_salt)
+        chunks = source.chunks()
         try:
-            conversion.run(Reader(source.chunks()))
+            conversion.run(Reader(chunks))
             tables = conversion.finish()
         finally:
-            conversion.close()
+            chunks.close()  # stops the read-ahead thread
+            conversion.close()  # waits for the writer thread
         manifest = Manifest(
             tables=tables,
             converter_version=CONVERTER_VERSION,
@@ -132,14 +135,14 @@ class _Conversion:
             self._drain()  # a bad value in an earlier batch comes first in the dump: report it
             raise
         if not reader.completed:
-            raise Problem(f"truncated dump: no '{TRAILER.decode()}' trailer at the end", line=reader.line_at(len(reader._buf)))
+            raise Problem(f"truncated dump: no '{TRAILER.decode()}' trailer at the end", line=reader.last_line)
 
     def _statement(self, statement: Statement) -> None:
         text = statement.text.decode("utf-8", errors="replace")
         head = text[:4096]
-        if (match := _SET_TIME_ZONE.search(head)) is not None:
+        if (match := _SET_TIME_ZONE.match(head)) is not None:
             self.timestamps_utc = match.group(1) in ("+00:00", "UTC", "+0:00")
-        if (match := _SET_NAMES.search(head)) is not None:
+        if (match := _SET_NAMES.match(head)) is not None:
             if self.current is not None:
                 self._flush(self.current)
             self.charset = match.group(1).lower()
@@ -164,10 +167,11 @@ class _Conversion:
         self.declared.pop(name, None)
 
     def _declare(self, table: Table, line: int) -> None:
-        if table.name in self.declared:
+        converted = self.policies is None or table.name in self.policies
+        if table.name in self.declared and converted:
             raise Problem("table declared twice in the dump (same name in two databases?)", table=table.name, line=line)
         self.declared[table.name] = table
-        if self.policies is not None and table.name not in self.policies:
+        if not converted:
             return
         policy = self.policies[table.name] if self.policies is not None else None
         if policy is not None:
@@ -175,6 +179,8 @@ class _Conversion:
             unknown = (set(policy.include or ()) | set(policy.exclude) | set(policy.hash)) - known
             if unknown:
                 raise Problem(f"column policy names columns not in the table: {sorted(unknown)}", table=table.name, line=line)
+        if table.name in (".", "..") or "/" in table.name or "\0" in table.name:
+            raise Problem("table name cannot be used as an output folder name", table=table.name, line=line)
         self.outputs[table.name] = _Output(table, policy)
 
     def _insert(self, insert: Insert, reader: Reader) -> None:
@@ -184,14 +190,14 @@ class _Conversion:
         output = self.outputs.get(insert.table)
         if output is None:  # not converted: only checked for syntax
             skipper = Tokenizer([False] * len(insert.columns or table.columns))
-            reader.feed_values(skipper, insert.table, lambda _: skipper.rows >= BATCH_ROWS and skipper.take())
+            reader.feed_values(skipper, insert, lambda _: skipper.rows >= BATCH_ROWS and skipper.take())
             return
         if self.current is not None and self.current is not output:
             self._flush(self.current)
         self.current = output
         self._prepare(output, insert)
         try:
-            reader.feed_values(output.tokenizer, insert.table, lambda read: self._progress(output, read))
+            reader.feed_values(output.tokenizer, insert, lambda read: self._progress(output, read))
         except Problem as problem:
             problem.table = problem.table or insert.table
             raise
@@ -320,7 +326,7 @@ class _Conversion:
                 arrow_type=str(pa.string() if hashed else mapping.arrow_type),
                 nullable=by_name[name].nullable or zeros > 0,
                 hashed=hashed,
-                mapping="salted sha256 hex of the MySQL text/bytes -> string" if hashed else mapping.description,
+                mapping="salted sha256 hex of the MySQL text or bytes -> string" if hashed else mapping.description,
                 zero_dates_nulled=zeros,
             ))
         present = set(output.columns)

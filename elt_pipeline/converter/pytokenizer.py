@@ -31,6 +31,7 @@ _VALUE = re.compile(
 )
 _OPEN = re.compile(rb"(?:\s|(?>/\*(?!!|M!)[\s\S]*?\*/)|/\*M?!\d*+|\*/)*\(")
 _AFTER_ROW = re.compile(rb"(?:\s|(?>/\*(?!!|M!)[\s\S]*?\*/)|/\*M?!\d*+|\*/)*([,;])")
+_BLANKS = re.compile(rb"\s*")
 _ESCAPE = {b"'": re.compile(rb"\\([\s\S])|''"), b'"': re.compile(rb'\\([\s\S])|""')}
 _ESCAPES = {b"0": b"\0", b"b": b"\b", b"n": b"\n", b"r": b"\r", b"t": b"\t", b"Z": b"\x1a",
             b"%": b"\\%", b"_": b"\\_"}
@@ -91,6 +92,7 @@ class Tokenizer:
     def __init__(self, keep: list[bool]):
         self.keep = keep
         self.ncols = len(keep)
+        self.header = b""
         self.rows = 0
         self._columns: list[list[bytes | None]] = [[] for _ in keep]
         self._lines: list[int] = []
@@ -137,9 +139,18 @@ class Tokenizer:
             line += buf.count(b"\n", opened.end(), after.end())
             pos = after.end()
             if after.group(1) == b";":
-                return pos, line, True
+                following = _BLANKS.match(buf, pos).end()
+                if not self.header or not buf.startswith(self.header, following):
+                    return pos, line, True
+                line += buf.count(b"\n", pos, following)  # the same INSERT again (--skip-extended-insert)
+                pos = following + len(self.header)
+                continue
             if pos >= end:
                 return pos, line, False
+
+    def set_header(self, header: bytes) -> None:
+        """A following INSERT whose text up to VALUES is exactly `header` continues the rows."""
+        self.header = header
 
     def take(self) -> tuple[list[pa.Array | None], list[int]]:
         """The stored columns as pa.binary() arrays (None for columns not kept), row lines; resets."""

@@ -56,6 +56,7 @@ class Insert:
     table: str
     columns: list[str] | None
     line: int
+    header: bytes  # its text up to VALUES: an identical next INSERT continues it
 
 
 class Reader:
@@ -99,6 +100,11 @@ class Reader:
 
     def line_at(self, offset: int) -> int:
         return self._line + self._buf.count(b"\n", self._pos, offset)
+
+    @property
+    def last_line(self) -> int:
+        """The line number at the end of the input read so far."""
+        return self.line_at(len(self._buf))
 
     # -- statements -----------------------------------------------------------------------
     def statements(self) -> Iterator[Statement | Insert]:
@@ -183,16 +189,19 @@ class Reader:
         database, table = split_name(match.group("name"))
         cols = match.group("cols")
         columns = [unquote(c) for c in _IDENT_PART.findall(cols)] if cols is not None else None
-        insert = Insert(database, table, columns, self._line)
+        insert = Insert(database, table, columns, self._line, self._buf[self._pos:match.end()])
         self._advance(match.end())
         return insert
 
-    def feed_values(self, tokenizer, table: str, progress: Callable[[int], None] | None = None) -> None:
+    def feed_values(self, tokenizer, insert: Insert, progress: Callable[[int], None] | None = None) -> None:
         """Stream the current INSERT's VALUES into `tokenizer` up to its ';'.
 
-        `progress(bytes_read)` is called after each piece, so a caller can write out rows
-        before a long INSERT ends.
+        Identical INSERTs right after it (one per row with --skip-extended-insert) are taken
+        in the same call. `progress(bytes_read)` is called after each piece, so a caller can
+        write out rows before a long INSERT ends.
         """
+        table = insert.table
+        tokenizer.set_header(insert.header)
         while True:
             try:
                 pos, line, done = tokenizer.feed(self._buf, self._pos, self._line, self._eof)

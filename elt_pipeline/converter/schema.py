@@ -18,7 +18,7 @@ _CREATE_TABLE = re.compile(
     r"CREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMPORARY\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?", re.IGNORECASE
 )
 _CREATE_VIEW = re.compile(
-    r"CREATE\s+(?:OR\s+REPLACE\s+)?(?:ALGORITHM\s*=\s*\w+\s+)?(?:DEFINER\s*=\s*\S+\s+)?"
+    r"CREATE\s+(?:OR\s+REPLACE\s+)?(?:ALGORITHM\s*=\s*\w+\s+)?(?:DEFINER\s*=\s*\S+(?:\s*@\s*\S+)?\s+)?"
     r"(?:SQL\s+SECURITY\s+\w+\s+)?VIEW\s+((?:`(?:[^`]|``)+`|[\w$]+)(?:\s*\.\s*(?:`(?:[^`]|``)+`|[\w$]+))?)",
     re.IGNORECASE,
 )
@@ -56,7 +56,7 @@ def _tokens(text: str) -> list[str]:
 
 def view_name(text: str) -> str | None:
     """The view named by a CREATE VIEW statement (inside conditional comments too), else None."""
-    match = _CREATE_VIEW.search(" ".join(_tokens(text)))
+    match = _CREATE_VIEW.match(" ".join(_tokens(text)))
     return split_name(match.group(1).encode())[1] if match else None
 
 

@@ -8,6 +8,12 @@ import threading
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
+
+try:  # ISA-L: the same gzip checks, about twice as fast as zlib, when installed
+    from isal import isal_zlib as _inflate
+except ImportError:
+    _inflate = zlib
 
 from .errors import Problem
 
@@ -53,9 +59,9 @@ class DumpSource:
         yield from _gunzip(first, stored)
 
 
-def _gunzip(first: bytes, stored: Iterator[bytes]) -> Iterator[bytes]:
-    """Multi-member gzip; zlib checks each member's CRC32 and length."""
-    decoder = zlib.decompressobj(wbits=31)
+def _gunzip(first: bytes, stored: Iterator[bytes], inflate: ModuleType = _inflate) -> Iterator[bytes]:
+    """Multi-member gzip; `inflate` (zlib or isal_zlib) checks each member's CRC32 and length."""
+    decoder = inflate.decompressobj(wbits=31)
     pending: bytes | None = first
     in_member = True
     try:
@@ -68,12 +74,12 @@ def _gunzip(first: bytes, stored: Iterator[bytes]) -> Iterator[bytes]:
                     yield out
                 if decoder.eof:
                     pending = decoder.unused_data + pending
-                    decoder = zlib.decompressobj(wbits=31)
+                    decoder = inflate.decompressobj(wbits=31)
                     in_member = False
                     if pending and not pending.startswith(GZIP_MAGIC[: len(pending)]):
                         raise Problem("corrupt gzip: trailing garbage after the compressed data")
             pending = next(stored, None)
-    except zlib.error as error:
+    except inflate.error as error:
         raise Problem(f"corrupt gzip: {error}") from error
     if in_member:
         raise Problem("truncated gzip: the compressed stream ends before its end-of-stream marker")

@@ -34,6 +34,9 @@ class CTokenizer:
     def rows(self) -> int:
         return self._core.rows
 
+    def set_header(self, header: bytes) -> None:
+        self._core.set_header(header)
+
     def feed(self, buf: bytes, pos: int, line: int, final: bool) -> tuple[int, int, bool]:
         pos, line, status, message = self._core.feed(buf, pos, line, final)
         if status in (_SYNTAX, _TRUNCATED):

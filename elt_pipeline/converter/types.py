@@ -9,8 +9,9 @@ Mapping (recorded per column in the manifest as `mapping`):
   has no seconds unit). TIMESTAMP(fsp) -> timestamp[us, tz=UTC] when the dump sets
   TIME_ZONE='+00:00' (mysqldump's default), else timestamp[us] in the dump's unknown zone.
 - Zero dates: a DATE/DATETIME/TIMESTAMP with a zero month or day ('0000-00-00',
-  '2020-00-10', ...) cannot be a calendar date: it becomes NULL and is counted per column in
-  the manifest (`zero_dates_nulled`).
+  '2020-00-10', ...), or a day the calendar lacks ('2021-02-31', stored under
+  ALLOW_INVALID_DATES), is not a date: it becomes NULL and is counted per column in the
+  manifest (`zero_dates_nulled`).
 - TIME(fsp) -> int64 microseconds, signed ('-838:59:59' .. '838:59:59' survive exactly).
 - CHAR/VARCHAR/TEXT/ENUM/SET/JSON (and MariaDB UUID/INET4/INET6) -> string (valid UTF-8 only).
 - BINARY/VARBINARY/BLOB/GEOMETRY -> binary; GEOMETRY keeps MySQL's internal bytes
@@ -37,6 +38,8 @@ _BINARY = {"binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob", 
            "geometrycollection", "geomcollection"}
 _TYPE = re.compile(r"([a-z]+)\s*(?:\(([^)]*)\))?")
 _ZERO_DATE = r"^\d{4}-(?:00-|\d\d-00)"
+_DATE_SHAPE = re.compile(r"(\d{4})-(\d\d)-(\d\d)(?: |$)")
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 _LATIN1 = {byte: bytes([byte]).decode("cp1252", errors="ignore") or chr(byte) for byte in range(128, 160)}
@@ -75,15 +78,15 @@ def mapping_for(mysql_type: str, *, timestamps_utc: bool) -> Mapping:
         arrow = pa.float32() if single else pa.float64()
         return Mapping("float", arrow, f"{base} -> {arrow}")
     if base == "date":
-        return Mapping("date", pa.date32(), "date -> date32; zero dates -> NULL")
+        return Mapping("date", pa.date32(), "date -> date32; zero or impossible dates -> NULL")
     if base == "datetime":
-        return Mapping("datetime", pa.timestamp("us"), "datetime -> timestamp[us] (naive); zero dates -> NULL")
+        return Mapping("datetime", pa.timestamp("us"), "datetime -> timestamp[us] (naive); zero or impossible dates -> NULL")
     if base == "timestamp":
         if timestamps_utc:
             return Mapping("datetime", pa.timestamp("us", tz="UTC"),
-                           "timestamp -> timestamp[us, tz=UTC] (dump TIME_ZONE='+00:00'); zero dates -> NULL")
+                           "timestamp -> timestamp[us, tz=UTC] (dump TIME_ZONE='+00:00'); zero or impossible dates -> NULL")
         return Mapping("datetime", pa.timestamp("us"),
-                       "timestamp -> timestamp[us] in the dump's session time zone (not UTC); zero dates -> NULL")
+                       "timestamp -> timestamp[us] in the dump's session time zone (not UTC); zero or impossible dates -> NULL")
     if base == "time":
         return Mapping("time", pa.int64(), "time -> int64 microseconds (signed, may exceed 24h)")
     if base == "year":
@@ -126,14 +129,33 @@ def convert(mapping: Mapping, raw: pa.Array, charset: str = "utf8mb4") -> tuple[
         unit = pa.date32() if kind == "date" else pa.timestamp("us")
         try:
             typed, zeros = pc.cast(text, unit), 0
-        except pa.ArrowInvalid:  # zero dates (or a bad value): null the zero dates, cast again
-            zero = pc.fill_null(pc.match_substring_regex(text, _ZERO_DATE), False)
-            zeros = pc.sum(zero).as_py() or 0
-            typed = _cast(pc.if_else(zero, pa.scalar(None, pa.string()), text), unit)
+        except pa.ArrowInvalid:  # zero or impossible dates (or a bad value): null those, cast again
+            nulled = pc.fill_null(pc.match_substring_regex(text, _ZERO_DATE), False)
+            try:
+                typed = pc.cast(pc.if_else(nulled, pa.scalar(None, pa.string()), text), unit)
+            except pa.ArrowInvalid:
+                nulled = pc.or_(nulled, _impossible_days(text))
+                typed = _cast(pc.if_else(nulled, pa.scalar(None, pa.string()), text), unit)
+            zeros = pc.sum(nulled).as_py() or 0
         return (typed.cast(mapping.arrow_type) if kind == "datetime" and mapping.arrow_type.tz else typed), zeros
     if kind == "time":
         return _time(text), 0
     raise AssertionError(kind)
+
+
+def _impossible_days(text: pa.Array) -> pa.Array:
+    """True where a date-shaped value names a day the calendar lacks ('2021-02-31', month 13)."""
+    flags = []
+    for value in text.to_pylist():
+        match = _DATE_SHAPE.match(value) if value is not None else None
+        if match is None:
+            flags.append(False)
+            continue
+        year, month, day = (int(part) for part in match.groups())
+        leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+        days = _MONTH_DAYS[month - 1] + (month == 2 and leap) if 1 <= month <= 12 else 0
+        flags.append(not 1 <= day <= days)
+    return pa.array(flags, pa.bool_())
 
 
 def _as_utf8(raw: pa.Array) -> pa.Array:

@@ -134,6 +134,10 @@ CREATE TABLE all_types (
 INSERT INTO all_types (`id`, {names}) VALUES
 {(','+chr(10)).join(rows)};
 
+SET SESSION sql_mode = 'ALLOW_INVALID_DATES';
+INSERT INTO all_types (`id`, `dt`, `dtm`, `dtm6`) VALUES (6, '2021-02-31', '2021-04-31 10:00:00', '2023-02-29 00:00:00.5');
+SET SESSION sql_mode = '';
+
 CREATE TABLE `we``ird tab` (`sel ect` int NOT NULL PRIMARY KEY, `from` varchar(5), `a"b` int, `ü` text)
   CHARACTER SET utf8mb3 COMMENT 'it''s; (odd)';
 INSERT INTO `we``ird tab` VALUES (1, 'x', 2, 'ü'), (2, NULL, NULL, NULL);
@@ -147,6 +151,11 @@ CREATE TABLE generated (
   KEY (a)
 );
 INSERT INTO generated (id, a, secret) VALUES (1, 10, 1), (2, NULL, NULL), (3, -5, 3);
+
+CREATE TABLE odd_numbers (id serial, izf int(8) unsigned zerofill, dzf decimal(8,2) zerofill,
+                          f73 float(7,3), d104 double(10,4), flag bool, big float(30));
+INSERT INTO odd_numbers (izf, dzf, f73, d104, flag, big) VALUES
+  (42, 12.5, 1234.567, -123456.7891, true, 1.0000001), (0, 0, -0.001, 0, false, -1e300), (NULL, NULL, NULL, NULL, NULL, NULL);
 
 CREATE TABLE empty_table (id bigint unsigned NOT NULL, note text, at datetime(6));
 
@@ -163,6 +172,8 @@ BEGIN
   INSERT INTO bulk (id) VALUES (x);
 END;;
 DELIMITER ;
+
+CREATE SEQUENCE order_numbers START WITH 100 INCREMENT BY 10;
 
 USE {DB2};
 CREATE TABLE latin_only (id int NOT NULL PRIMARY KEY, name varchar(40), price decimal(8,3));

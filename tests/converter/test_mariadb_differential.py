@@ -13,7 +13,7 @@ from elt_pipeline.lib.manifest import MANIFEST_NAME, Manifest
 from tests.converter.fixtures_sql import DB, DB2, TYPED_COLUMNS, setup_sql
 from tests.converter.oracle import compare_table
 
-KEYS = {"all_types": "id", "we`ird tab": "sel ect", "generated": "id", "bulk": "id", "latin_only": "id",
+KEYS = {"all_types": "id", "odd_numbers": "id", "we`ird tab": "sel ect", "generated": "id", "bulk": "id", "latin_only": "id",
         "empty_table": "id"}
 STYLES = {
     "extended": [DB],
@@ -24,7 +24,8 @@ STYLES = {
     "databases-routines-triggers": ["--databases", DB, DB2, "--routines", "--triggers", "--events",
                                     "--single-transaction"],
     "latin1-connection": ["--default-character-set=latin1", "--databases", DB2],
-    "no-tz-utc-insert-ignore": ["--insert-ignore", "--skip-add-locks", "--skip-disable-keys", DB],
+    # TIMESTAMPs in the server's zone (UTC here), so converted as naive timestamps
+    "skip-tz-utc-insert-ignore": ["--skip-tz-utc", "--insert-ignore", "--skip-add-locks", "--skip-disable-keys", DB],
 }
 
 
@@ -53,6 +54,9 @@ def test_dump_style_converts_exactly(loaded, tmp_path, style):
     for name, table in manifest.tables.items():
         database = DB2 if name == "latin_only" else DB
         checked += compare_table(loaded, database, name, out, table, KEYS[name])
+    if style.startswith("skip-tz-utc"):
+        assert {c.arrow_type for c in manifest.tables["all_types"].columns if c.mysql_type.startswith("timestamp")} == {
+            "timestamp[us]"}
     if "all_types" in manifest.tables:
         assert checked > 19_000
         assert manifest.tables["empty_table"].row_count == 0
@@ -73,7 +77,8 @@ def test_manifest_records_types_and_policies(loaded, tmp_path):
     }
     assert {name: columns[name].arrow_type for name in expected_arrow} == expected_arrow
     assert columns["biu"].mysql_type == "bigint(20) unsigned"
-    assert columns["dt"].zero_dates_nulled == 1 and columns["dtm3"].zero_dates_nulled == 1
+    assert columns["dt"].zero_dates_nulled == 2 and columns["dtm3"].zero_dates_nulled == 1
+    assert columns["dtm6"].zero_dates_nulled == 2  # "2020-02-00" and "2023-02-29" (ALLOW_INVALID_DATES)
     assert columns["dt"].nullable
     assert "microseconds" in columns["tm"].mapping
     generated = {c.name for c in manifest.tables["generated"].columns}

@@ -144,3 +144,18 @@ def test_escapes_and_sql_lookalikes(tmp_path):
     manifest = convert_dump(dump, tmp_path / "out")
     names = [r["name"] for r in rows(tmp_path / "out", manifest, "people")]
     assert names == ["\0'\"\b\n\r\t\x1a\\\\%\\_'x", "'),('", 'dq " " s', "é"]
+
+
+def test_gzip_detected_by_magic_bytes_and_multi_member(tmp_path):
+    import gzip
+
+    plain = write_dump(tmp_path / "plain.sql.gz")  # plain text despite the name
+    assert convert_dump(plain, tmp_path / "out1").tables["people"].row_count == 3
+    data = plain.read_bytes()
+    two_members = tmp_path / "dump.bin"
+    two_members.write_bytes(gzip.compress(data[:500]) + gzip.compress(data[500:]))
+    manifest = convert_dump(two_members, tmp_path / "out2", dump_uri="gs://bucket/x.sql.gz")
+    assert manifest.tables["people"].row_count == 3
+    assert manifest.dump_uri == "gs://bucket/x.sql.gz"
+    assert manifest.dump_sha256 == hashlib.sha256(two_members.read_bytes()).hexdigest()
+    assert manifest.dump_bytes == two_members.stat().st_size

@@ -48,7 +48,12 @@ class MariaDB:
         self.port = port
 
     @classmethod
-    def start(cls, root: Path, timeout: float = 60.0) -> MariaDB:
+    def start(cls, root: Path, timeout: float = 60.0, server_args: tuple[str, ...] = ()) -> MariaDB:
+        """Initialise a data directory under `root` and start mariadbd on a private socket and port.
+
+        `server_args` are appended to mariadbd's command line (they override the small,
+        test-friendly defaults below).
+        """
         root.mkdir(parents=True, exist_ok=True)
         datadir = root / "data"
         subprocess.run(
@@ -63,7 +68,8 @@ class MariaDB:
             [_which("mariadbd"), "--no-defaults", f"--datadir={datadir}", f"--socket={socket_path}",
              f"--port={port}", "--bind-address=127.0.0.1", "--skip-networking=0", "--skip-grant-tables",
              "--user=root", f"--pid-file={root / 'mariadbd.pid'}", "--innodb-buffer-pool-size=64M",
-             "--innodb-log-file-size=64M", "--skip-log-bin", "--innodb-flush-log-at-trx-commit=0"],
+             "--innodb-log-file-size=64M", "--skip-log-bin", "--innodb-flush-log-at-trx-commit=0",
+             *server_args],
             stdout=log, stderr=subprocess.STDOUT,
         )
         server = cls(root, process, socket_path, port)
