@@ -1,0 +1,126 @@
+"""Google Cloud Storage implementations of `Landing` and `Staging`.
+
+Both take a `gs://bucket/prefix` URI. Credentials come from the environment only
+(Application Default Credentials / workload identity); `google-cloud-storage` itself honours
+`STORAGE_EMULATOR_HOST`, which is how the tests reach fake-gcs-server: there is no
+emulator-specific branch here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from google.api_core.exceptions import NotFound
+from google.cloud import storage
+
+from elt_pipeline.lib.landing import LandedFile
+from elt_pipeline.lib.manifest import MANIFEST_NAME, Manifest
+from elt_pipeline.lib.staging import ManifestNotFound, partition_prefix, versioned_manifest
+
+# Listing pages: the maximum GCS serves per request.
+LIST_PAGE_SIZE = 1000
+
+
+def split_gs_uri(uri: str) -> tuple[str, str]:
+    """`gs://bucket/a/b` -> ("bucket", "a/b/"); the prefix is "" or ends with "/"."""
+    if not uri.startswith("gs://"):
+        raise ValueError(f"not a gs:// URI: {uri!r}")
+    bucket, _, prefix = uri[len("gs://") :].partition("/")
+    if not bucket:
+        raise ValueError(f"no bucket in {uri!r}")
+    prefix = prefix.strip("/")
+    return bucket, f"{prefix}/" if prefix else ""
+
+
+class _GcsLocation:
+    def __init__(self, uri: str, client: storage.Client | None = None):
+        self.bucket_name, self.prefix = split_gs_uri(uri)
+        self.client = client if client is not None else storage.Client()
+        self.bucket = self.client.bucket(self.bucket_name)
+
+    def _uri(self, name: str) -> str:
+        return f"gs://{self.bucket_name}/{name}"
+
+
+class GcsLanding(_GcsLocation):
+    """A landing area under `gs://bucket/prefix`; keys are relative to the prefix."""
+
+    def list_from(self, prefix: str, start_offset: str) -> Iterator[LandedFile]:
+        """Objects under `prefix` whose key is >= `start_offset`, listed from there by GCS."""
+        blobs = self.client.list_blobs(
+            self.bucket_name,
+            prefix=self.prefix + prefix,
+            start_offset=self.prefix + start_offset,
+            page_size=LIST_PAGE_SIZE,
+            fields="items(name,generation,size),nextPageToken",
+        )
+        for blob in blobs:
+            key = blob.name[len(self.prefix) :]
+            # start_offset is inclusive and GCS already applies it; the guard keeps the contract
+            # if a server ignores it.
+            if key >= start_offset and not blob.name.endswith("/"):
+                yield LandedFile(key=key, version=str(blob.generation), size=blob.size or 0, uri=self._uri(blob.name))
+
+    def top_level_names(self) -> list[str]:
+        """First path segments under the prefix, from one delimiter listing (folders + loose objects)."""
+        iterator = self.client.list_blobs(
+            self.bucket_name,
+            prefix=self.prefix,
+            delimiter="/",
+            page_size=LIST_PAGE_SIZE,
+            fields="items(name),prefixes,nextPageToken",
+        )
+        names = {blob.name[len(self.prefix) :] for blob in iterator}
+        names |= {folder[len(self.prefix) :].rstrip("/") for folder in iterator.prefixes}
+        return sorted(name for name in names if name)
+
+    def download(self, landed: LandedFile, destination: Path) -> None:
+        """Download exactly generation `landed.version` (checksum-verified by the client)."""
+        blob = self.bucket.blob(self.prefix + landed.key, generation=int(landed.version))
+        blob.download_to_filename(str(destination))
+
+
+class GcsStaging(_GcsLocation):
+    """Staging under `gs://bucket/prefix`: `<source_db>/<date>/<table>/part-*.parquet` + manifest."""
+
+    def _folder(self, source_db: str, dump_date: str) -> str:
+        return f"{self.prefix}{partition_prefix(source_db, dump_date)}/"
+
+    def publish(self, local_dir: Path, manifest: Manifest, import_id: str) -> str:
+        """Upload every listed file, then `_manifest.json` last, then drop files no manifest lists."""
+        folder = self._folder(manifest.source_db, manifest.dump_date)
+        published, renames = versioned_manifest(manifest, import_id)
+        for old, new in renames.items():
+            blob = self.bucket.blob(folder + new)
+            blob.upload_from_filename(str(Path(local_dir) / old), content_type="application/vnd.apache.parquet")
+        manifest_blob = self.bucket.blob(folder + MANIFEST_NAME)
+        manifest_blob.upload_from_string(published.to_json(), content_type="application/json")
+        self._remove_unlisted(folder, set(renames.values()))
+        return self._uri(folder + MANIFEST_NAME)
+
+    def _remove_unlisted(self, folder: str, listed: set[str]) -> None:
+        """Delete part files of earlier imports of this partition (the manifest no longer lists them)."""
+        for blob in self.client.list_blobs(self.bucket_name, prefix=folder, fields="items(name),nextPageToken"):
+            relative = blob.name[len(folder) :]
+            table, _, file_name = relative.partition("/")
+            if "/" in file_name or not (file_name.startswith("part-") and file_name.endswith(".parquet")):
+                continue
+            if relative not in listed:
+                try:
+                    blob.delete()
+                except NotFound:
+                    pass  # another publisher removed it first
+
+    def read_manifest(self, source_db: str, dump_date: str) -> Manifest:
+        name = self._folder(source_db, dump_date) + MANIFEST_NAME
+        try:
+            text = self.bucket.blob(name).download_as_text()
+        except NotFound:
+            raise ManifestNotFound(
+                f"no manifest at {self._uri(name)}: import the dump for this partition first"
+            ) from None
+        return Manifest.from_json(text)
+
+    def file_uri(self, source_db: str, dump_date: str, relative: str) -> str:
+        return self._uri(self._folder(source_db, dump_date) + relative)
