@@ -5,23 +5,16 @@ from the pipeline itself.
 """
 
 from datetime import date
-from decimal import Decimal
 
 import pytest
 
 from elt_pipeline.defs.partitions import dump_partition_key
 from elt_pipeline.lib.sample_data import SourceHistory, landing_key, write_dump
-from tests.support.expected import expected_customer_features
+from tests.support.expected import FEATURE_COLUMNS, assert_features_equal, expected_customer_features
 from tests.support.local_pipeline import RAW_TABLES, SOURCES, make_local_pipeline
 from tests.support.orchestration import IMPORT_JOB, LOAD_JOB, MARTS_JOB
 
 DATES = [date(2024, 1, 1), date(2024, 1, 2)]
-FEATURE_COLUMNS = [
-    "email_sha256", "country_code", "is_marketing_opt_in", "tenure_days", "n_orders", "n_cancelled",
-    "n_returned", "total_revenue", "avg_order_value", "days_since_last_order", "n_orders_last_30d",
-]
-
-
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory):
     """Two nights of dumps from three sources, landed and run through every sensor and job."""
@@ -39,19 +32,6 @@ def mart_rows(pipeline, dump_date: date, source_db: str) -> dict[str, dict]:
         [dump_date, source_db],
     )
     return {row[0]: dict(zip(FEATURE_COLUMNS, row[1:])) for row in rows}
-
-
-def assert_features_equal(actual: dict[str, dict], expected: dict[str, dict]) -> None:
-    assert actual.keys() == expected.keys()
-    for key, want in expected.items():
-        got = actual[key]
-        for column, value in want.items():
-            if column == "avg_order_value" and value is not None:
-                assert got[column] == pytest.approx(value, rel=1e-9), (key, column)
-            elif column == "total_revenue":
-                assert Decimal(got[column]) == value, (key, column)
-            else:
-                assert got[column] == value, (key, column)
 
 
 def test_every_dump_is_imported_loaded_and_built_once(pipeline):

@@ -5,9 +5,15 @@ from __future__ import annotations
 import hashlib
 from decimal import Decimal
 
+import pytest
+
 from elt_pipeline.lib.sample_data import Snapshot
 
 REVENUE_STATUSES = {"placed", "shipped", "delivered"}
+FEATURE_COLUMNS = [
+    "email_sha256", "country_code", "is_marketing_opt_in", "tenure_days", "n_orders", "n_cancelled",
+    "n_returned", "total_revenue", "avg_order_value", "days_since_last_order", "n_orders_last_30d",
+]
 
 
 def expected_customer_features(snapshot: Snapshot, salt: str) -> dict[str, dict]:
@@ -37,3 +43,17 @@ def expected_customer_features(snapshot: Snapshot, salt: str) -> dict[str, dict]
             "n_orders_last_30d": sum((day - o[3].date()).days < 30 for o in valid),
         }
     return features
+
+
+def assert_features_equal(actual: dict[str, dict], expected: dict[str, dict]) -> None:
+    """Mart rows (customer_key -> FEATURE_COLUMNS values) equal the expected features."""
+    assert actual.keys() == expected.keys()
+    for key, want in expected.items():
+        got = actual[key]
+        for column, value in want.items():
+            if column == "avg_order_value" and value is not None:
+                assert got[column] == pytest.approx(value, rel=1e-9), (key, column)
+            elif column == "total_revenue":
+                assert Decimal(got[column]) == value, (key, column)
+            else:
+                assert got[column] == value, (key, column)
