@@ -7,6 +7,14 @@ from the pipeline itself.
 from datetime import date
 
 import pytest
+from dagster import (
+    DagsterEventType,
+    DagsterRunStatus,
+    RunRequest,
+    RunsFilter,
+    SkipReason,
+    build_run_status_sensor_context,
+)
 
 from elt_pipeline.defs.partitions import dump_partition_key
 from elt_pipeline.lib.sample_data import SourceHistory, landing_key, write_dump
@@ -99,3 +107,27 @@ def test_a_reuploaded_dump_updates_exactly_its_partition_and_its_date(pipeline):
         mart_rows(pipeline, day, source), expected_customer_features(changed, pipeline.settings.hash_salt)
     )
     assert pipeline.table_contents(excluding=(source, day)) == before_outside
+
+
+def test_a_load_does_not_request_dbt_while_a_dbt_run_of_its_date_has_not_started(pipeline):
+    instance = pipeline.daemon.instance
+    load = instance.get_runs(RunsFilter(job_name=LOAD_JOB, statuses=[DagsterRunStatus.SUCCESS]), limit=1)[0]
+    dump_date = load.tags["dagster/partition/dump_date"]
+    sensor = pipeline.defs.resolve_sensor_def("loaded_partitions")
+
+    def evaluate():
+        success = instance.get_records_for_run(load.run_id, of_type=DagsterEventType.RUN_SUCCESS).records[0]
+        return sensor(build_run_status_sensor_context(
+            sensor_name=sensor.name, dagster_event=success.event_log_entry.dagster_event,
+            dagster_instance=instance, dagster_run=load,
+        ))
+
+    assert isinstance(evaluate(), RunRequest) and evaluate().partition_key == dump_date
+    queued = instance.create_run_for_job(
+        pipeline.defs.resolve_job_def(MARTS_JOB), status=DagsterRunStatus.NOT_STARTED,
+        tags={"dagster/partition": dump_date},
+    )
+    try:
+        assert isinstance(evaluate(), SkipReason) and queued.run_id in evaluate().skip_message
+    finally:
+        instance.delete_run(queued.run_id)

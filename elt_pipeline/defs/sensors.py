@@ -11,6 +11,7 @@ from dagster import (
     DefaultSensorStatus,
     JobDefinition,
     RunRequest,
+    RunsFilter,
     RunStatusSensorContext,
     SensorEvaluationContext,
     SensorResult,
@@ -26,6 +27,7 @@ from elt_pipeline.lib.discovery import discover_dumps
 from elt_pipeline.lib.pipeline_config import PipelineConfig
 
 PARTITION_TAG = "dagster/partition"
+WAITING = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED]
 BACKFILL_TAG = "dagster/backfill"
 
 
@@ -70,6 +72,7 @@ def build_staged_dump_sensor(import_job: JobDefinition, load_job: UnresolvedAsse
         run_status=DagsterRunStatus.SUCCESS,
         monitored_jobs=[import_job],
         request_job=load_job,
+        minimum_interval_seconds=10,
         default_status=DefaultSensorStatus.RUNNING,
         description="When an import succeeds, load exactly its partition into the raw tables.",
     )
@@ -84,12 +87,14 @@ def build_loaded_partition_sensor(
     raw_keys: set[AssetKey], dbt_keys: set[AssetKey], marts_job: UnresolvedAssetJobDefinition
 ):
     """Any successful run that loaded raw partitions (sensor-requested, replayed or backfilled
-    from the UI) requests the dbt run of its dump date, unless its backfill builds dbt itself."""
+    from the UI) requests the dbt run of its dump date, unless its backfill builds dbt itself
+    or a dbt run of that date is still waiting in the queue (it will see this load)."""
 
     @run_status_sensor(
         name="loaded_partitions",
         run_status=DagsterRunStatus.SUCCESS,
         request_job=marts_job,
+        minimum_interval_seconds=10,
         default_status=DefaultSensorStatus.RUNNING,
         description="When a raw partition loads, rebuild the dbt models for its dump date (all sources).",
     )
@@ -101,6 +106,11 @@ def build_loaded_partition_sensor(
         backfill = context.instance.get_backfill(run.tags[BACKFILL_TAG]) if BACKFILL_TAG in run.tags else None
         if backfill is not None and set(backfill.asset_selection or ()) & dbt_keys:
             return SkipReason(f"backfill {backfill.backfill_id} builds the dbt models itself")
+        waiting = context.instance.get_run_ids(
+            RunsFilter(job_name=marts_job.name, statuses=WAITING, tags={PARTITION_TAG: dump_date}), limit=1
+        )
+        if waiting:
+            return SkipReason(f"dbt run {waiting[0]} for {dump_date} has not started: it will include this load")
         return RunRequest(run_key=f"dbt-after-{run.run_id}", partition_key=dump_date)
 
     return loaded_partitions
