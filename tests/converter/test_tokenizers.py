@@ -36,7 +36,7 @@ def run(tokenizer_class, data: bytes, keep: list[bool], sizes: list[int]):
     """Feed `data` in pieces of `sizes` as the reader does; returns rows or the error."""
     tokenizer = tokenizer_class(keep)
     tokenizer.set_header(HEADER)
-    buf, pos, line, start, taken = b"", 0, 1, 0, []
+    buf, pos, line, start = b"", 0, 1, 0
     for index, size in enumerate(sizes + [len(data)]):
         buf = buf[pos:] + data[start:start + size]
         start += size
