@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import sys
@@ -44,6 +46,16 @@ def manifest_is_stale(project: DbtProject) -> bool:
     return any(path.stat().st_mtime > built for path in sources)
 
 
+def manifest_target_path(settings: Settings) -> Path:
+    """`target/<dbt target>-<digest of the profile's environment>`, relative to the dbt project.
+
+    A manifest holds the schemas, relations and adapter configs of one target and one set of
+    dataset names: one parsed for other settings (a BigQuery run, other datasets) is never reused.
+    """
+    environment = json.dumps(settings.dbt_env(), sort_keys=True).encode()
+    return Path("target") / f"{settings.dbt_target}-{hashlib.sha256(environment).hexdigest()[:12]}"
+
+
 def prepared_dbt_project(settings: Settings) -> DbtProject:
     """The dbt project with an up-to-date manifest (`dbt parse` only when a file changed).
 
@@ -51,7 +63,10 @@ def prepared_dbt_project(settings: Settings) -> DbtProject:
     every run worker.
     """
     export_dbt_env(settings)
-    project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target=settings.dbt_target)
+    project = DbtProject(
+        project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target=settings.dbt_target,
+        target_path=manifest_target_path(settings),
+    )
     if manifest_is_stale(project):
         dbt_resource(settings).cli(["parse", "--quiet"], target_path=project.target_path).wait()
     return project

@@ -1,11 +1,11 @@
-"""How dbt nodes appear in Dagster: groups by layer, partition mapping to the raw tables."""
+"""How dbt nodes appear in Dagster: keys and groups by layer, partition mapping to the raw tables."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from dagster import MultiToSingleDimensionPartitionMapping, PartitionMapping
+from dagster import AssetKey, MultiToSingleDimensionPartitionMapping, PartitionMapping
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
 from elt_pipeline.defs.partitions import DATE_DIMENSION
@@ -15,10 +15,20 @@ class EltDbtTranslator(DagsterDbtTranslator):
     def __init__(self):
         super().__init__(settings=DagsterDbtTranslatorSettings(enable_source_tests_as_checks=False))
 
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
+        """`<layer>/<model>` (e.g. `marts/fct_customer_features`) for models; sources keep the
+        raw table keys from their `meta.dagster.asset_key`.
+
+        Keys do not contain the dataset (schema) name: renaming a dataset, or running gcp and
+        local side by side, keeps every asset's history and lineage.
+        """
+        layer = model_layer(dbt_resource_props)
+        if layer is None:
+            return super().get_asset_key(dbt_resource_props)
+        return AssetKey([layer, dbt_resource_props["name"]])
+
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        """staging / intermediate / marts, from the model's folder."""
-        fqn = dbt_resource_props.get("fqn", [])
-        return fqn[1] if dbt_resource_props["resource_type"] == "model" and len(fqn) > 2 else None
+        return model_layer(dbt_resource_props)
 
     def get_partition_mapping(
         self, dbt_resource_props: Mapping[str, Any], dbt_parent_resource_props: Mapping[str, Any]
@@ -27,3 +37,9 @@ class EltDbtTranslator(DagsterDbtTranslator):
         if dbt_parent_resource_props["resource_type"] == "source":
             return MultiToSingleDimensionPartitionMapping(partition_dimension_name=DATE_DIMENSION)
         return None
+
+
+def model_layer(dbt_resource_props: Mapping[str, Any]) -> str | None:
+    """staging / intermediate / marts: the folder of a model under `models/` (None otherwise)."""
+    fqn = dbt_resource_props.get("fqn", [])
+    return fqn[1] if dbt_resource_props["resource_type"] == "model" and len(fqn) > 2 else None
