@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from tests.support.mariadb import MariaDB, missing_binaries
+from tests.support.required import skip_or_fail
 
 
 @pytest.fixture(scope="session")
@@ -14,10 +13,7 @@ def mariadb(tmp_path_factory) -> MariaDB:
     """A running MariaDB; skipped when not installed, except under CI=true where it fails."""
     missing = missing_binaries()
     if missing:
-        reason = f"MariaDB not installed (missing {', '.join(missing)}); run .ci/install-mariadb.sh"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        skip_or_fail(f"MariaDB not installed (missing {', '.join(missing)}); run .ci/install-mariadb.sh")
     server = MariaDB.start(tmp_path_factory.mktemp("mariadb"))
     yield server
     server.stop()

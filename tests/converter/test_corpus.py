@@ -4,23 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import zlib
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from elt_pipeline.converter import convert_dump
 from tests.converter.oracle import read_parquet
+from tests.support.corpus import CORPUS_DUMPS, corpus_dir
+from tests.support.required import skip_or_fail
 
 
-def corpus_dir() -> Path:
-    configured = os.environ.get("ELT_CORPUS_DIR")
-    return Path(configured) if configured else Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
-
-
-DUMPS = sorted(corpus_dir().glob("*.sql.gz"))
+if not CORPUS_DUMPS:
+    skip_or_fail(f"no corpus dumps in {corpus_dir()} (set ELT_CORPUS_DIR)", module_level=True)
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +46,7 @@ def canonical(value, mysql_type: str) -> bytes | None:
     return str(value).encode()
 
 
-@pytest.mark.skipif(not DUMPS, reason=f"no corpus dumps in {corpus_dir()} (set ELT_CORPUS_DIR)")
-@pytest.mark.parametrize("dump", DUMPS, ids=[d.name for d in DUMPS])
+@pytest.mark.parametrize("dump", CORPUS_DUMPS, ids=[d.name for d in CORPUS_DUMPS])
 def test_corpus_dump_matches_groundtruth(dump, groundtruth, tmp_path):
     database = dump.name.split(".")[0]
     expected_tables = groundtruth["databases"][database]["tables"]

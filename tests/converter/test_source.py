@@ -9,7 +9,7 @@ import pytest
 
 from elt_pipeline.converter.errors import Problem
 from elt_pipeline.converter.source import _gunzip
-from tests.converter.test_corpus import DUMPS
+from tests.support.corpus import CORPUS_DUMPS
 
 isal_zlib = pytest.importorskip("isal.isal_zlib", reason="isal not installed: only zlib is used")
 
@@ -50,7 +50,7 @@ def test_isal_and_zlib_agree(name):
         assert result in ("truncated gzip", "corrupt gzip")
 
 
-@pytest.mark.parametrize("dump", DUMPS[:2], ids=lambda d: d.name)
+@pytest.mark.parametrize("dump", CORPUS_DUMPS[:2], ids=lambda d: d.name)
 def test_isal_and_zlib_agree_on_corpus(dump):
     data = dump.read_bytes()
     assert gunzip(data, isal_zlib, 1 << 20) == gunzip(data, zlib, 1 << 20) == gzip.decompress(data)

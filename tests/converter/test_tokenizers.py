@@ -11,9 +11,11 @@ from elt_pipeline.converter.reader import Insert, Reader
 from elt_pipeline.converter.schema import parse_create_table
 from elt_pipeline.converter.source import DumpSource
 from elt_pipeline.converter.tokenizer import Core, CTokenizer, PyTokenizer, TokenizeError
-from tests.converter.test_corpus import DUMPS
+from tests.support.corpus import CORPUS_DUMPS
+from tests.support.required import skip_or_fail
 
-pytestmark = pytest.mark.skipif(Core is None, reason="compiled tokenizer not built (pip install -e .)")
+if Core is None:
+    skip_or_fail("compiled tokenizer not built (pip install -e .)", module_level=True)
 
 TOKENS = [
     "NULL", "0", "-1", "+2.5", ".5", "1e10", "-1.5E-3", "18446744073709551615", "0x", "0x0A1", "0xCAFE",
@@ -97,7 +99,7 @@ def tokenize_dump(path: Path, tokenizer_class, chunk: int):
     return out
 
 
-@pytest.mark.parametrize("dump", [d for d in DUMPS if d.name.split(".")[1] in ("default", "hexblob", "skipext")],
+@pytest.mark.parametrize("dump", [d for d in CORPUS_DUMPS if d.name.split(".")[1] in ("default", "hexblob", "skipext")],
                          ids=lambda d: d.name)
 def test_corpus_identical(dump):
     assert tokenize_dump(dump, CTokenizer, 1 << 16) == tokenize_dump(dump, PyTokenizer, 7777)

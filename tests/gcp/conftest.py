@@ -30,6 +30,7 @@ from tests.support.emulators import (  # noqa: E402
     start_fake_gcs,
     unavailable_reason,
 )
+from tests.support.required import skip_or_fail  # noqa: E402
 
 EMULATOR_PROJECT = "elt-emulated"
 
@@ -58,9 +59,7 @@ class Emulators:
 def emulators(tmp_path_factory) -> Iterator[Emulators]:
     reason = unavailable_reason()
     if reason:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"gcp emulators missing under CI: {reason}", pytrace=False)
-        pytest.skip(f"gcp emulators not installed: {reason}")
+        skip_or_fail(f"gcp emulators not installed: {reason}")
     workdir = tmp_path_factory.mktemp("emulators")
     gcs = start_fake_gcs(workdir)
     try:
