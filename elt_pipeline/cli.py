@@ -52,8 +52,18 @@ def demo(args: argparse.Namespace) -> int:
     shutil.copyfile(PACKAGE_DIR / "dagster_local.yaml", dagster_home / "dagster.yaml")
     seed(argparse.Namespace(landing=None, first_date=DEMO_FIRST_DATE.isoformat(), days=DEMO_DAYS, seed=7))
     print(f"Dagster UI: http://{args.host}:{args.port}  (sensors pick the dumps up within a minute)")
-    command = [sys.executable, "-m", "dagster", "dev", "-w", str(PROJECT_DIR / "workspace.yaml"),
-               "-h", args.host, "-p", str(args.port)]
+    command = [
+        sys.executable,
+        "-m",
+        "dagster",
+        "dev",
+        "-w",
+        str(PROJECT_DIR / "workspace.yaml"),
+        "-h",
+        args.host,
+        "-p",
+        str(args.port),
+    ]
     return subprocess.call(command, cwd=PROJECT_DIR, env={**os.environ, "DAGSTER_HOME": str(dagster_home)})
 
 

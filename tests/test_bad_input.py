@@ -49,7 +49,9 @@ def test_a_truncated_reupload_fails_clearly_and_keeps_the_loaded_partition(pipel
     message = failure_description(failure)
     assert key in message and "line" in message, message
     assert pipeline.daemon.runs[LOAD_JOB] == runs_before[LOAD_JOB]  # no load was requested
-    assert (pipeline.landing.parent / "staging" / "shop_eu" / DAY.isoformat() / MANIFEST_NAME).read_text() == manifest_before
+    assert (
+        pipeline.landing.parent / "staging" / "shop_eu" / DAY.isoformat() / MANIFEST_NAME
+    ).read_text() == manifest_before
     assert pipeline.table_contents() == before
 
 

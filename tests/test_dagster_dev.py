@@ -86,7 +86,11 @@ def dagster_dev(tmp_path):
     with open(log_path, "wb") as log:
         server = subprocess.Popen(
             [sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
-            cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=PROJECT_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     try:
         yield server, port, instance, log_path
@@ -108,10 +112,16 @@ def test_dumps_flow_through_the_daemon_and_a_range_backfill_reloads_every_partit
     assert succeeded_partitions(instance, "import_dump") == every_partition
     assert succeeded_partitions(instance, "load_raw_tables") == every_partition
 
-    answer = graphql(port, LAUNCH_BACKFILL, {"params": {
-        "partitionNames": every_partition,
-        "assetSelection": [{"path": ["raw", table]} for table in RAW_TABLES],
-    }})
+    answer = graphql(
+        port,
+        LAUNCH_BACKFILL,
+        {
+            "params": {
+                "partitionNames": every_partition,
+                "assetSelection": [{"path": ["raw", table]} for table in RAW_TABLES],
+            }
+        },
+    )
     launched = answer["data"]["launchPartitionBackfill"]
     assert launched["__typename"] == "LaunchBackfillSuccess", answer
     backfill_id = launched["backfillId"]
@@ -119,7 +129,8 @@ def test_dumps_flow_through_the_daemon_and_a_range_backfill_reloads_every_partit
     def backfill_done():
         backfill = instance.get_backfill(backfill_id)
         assert backfill.status in (BulkActionStatus.REQUESTED, BulkActionStatus.COMPLETED_SUCCESS), (
-            backfill.status, failed_runs(instance)
+            backfill.status,
+            failed_runs(instance),
         )
         return backfill.status == BulkActionStatus.COMPLETED_SUCCESS
 

@@ -14,8 +14,11 @@ from tests.support.local_pipeline import make_local_pipeline
 def test_dagster_validates_the_workspace(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "dagster", "definitions", "validate", "-w", "workspace.yaml"],
-        cwd=PROJECT_DIR, env={**os.environ, "ELT_DATA_DIR": str(tmp_path)},
-        capture_output=True, text=True, timeout=300,
+        cwd=PROJECT_DIR,
+        env={**os.environ, "ELT_DATA_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Validation successful" in result.stdout + result.stderr
@@ -36,7 +39,10 @@ def test_dataset_names_change_neither_asset_keys_nor_the_manifest_of_other_setti
     renamed_defs = build_definitions(load_settings(renamed))
     default_defs = build_definitions(load_settings({"ELT_DATA_DIR": str(tmp_path)}))
 
-    assert renamed_defs.resolve_asset_graph().get_all_asset_keys() == default_defs.resolve_asset_graph().get_all_asset_keys()
+    assert (
+        renamed_defs.resolve_asset_graph().get_all_asset_keys()
+        == default_defs.resolve_asset_graph().get_all_asset_keys()
+    )
     features = AssetKey(["marts", "fct_customer_features"])
     relation = {
         name: defs.resolve_assets_def(features).specs_by_key[features].metadata["dagster/table_name"]

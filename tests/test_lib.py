@@ -23,6 +23,7 @@ SOURCES = ["shop_eu", "shop_us"]
 
 # --- config and settings -------------------------------------------------------------------
 
+
 def test_the_shipped_config_is_valid():
     config = load_pipeline_config(DEFAULT_PIPELINE_CONFIG)
     assert config.source_names == ["shop_eu", "shop_us", "shop_apac"]
@@ -33,8 +34,11 @@ def test_the_shipped_config_is_valid():
     ("yaml_text", "named_key"),
     [
         ("partitions_start_date: 2024-01-01\nsources: [{name: a}]\ntables: {t: {colums: {}}}", "tables.t.colums"),
-        ("partitions_start_date: 2024-01-01\nsources: [{name: a}]\ntables: {t: {columns: {hash: [x], exclude: [x]}}}",
-         "tables.t.columns"),
+        (
+            "partitions_start_date: 2024-01-01\nsources: [{name: a}]\n"
+            "tables: {t: {columns: {hash: [x], exclude: [x]}}}",
+            "tables.t.columns",
+        ),
         ("partitions_start_date: someday\nsources: [{name: a}]\ntables: {t: {}}", "partitions_start_date"),
         ("partitions_start_date: 2024-01-01\nsources: [{name: a-b}]\ntables: {t: {}}", "sources.0.name"),
         ("partitions_start_date: 2024-01-01\nsources: []\ntables: {t: {}}", "sources"),
@@ -58,6 +62,7 @@ def test_gcp_settings_require_a_project_and_a_salt():
 
 
 # --- landing keys and discovery --------------------------------------------------------------
+
 
 def test_dump_keys_parse_into_partitions():
     parsed = parse_dump_key("shop_eu/2024-01-31/shop_eu.sql.gz", SOURCES)
@@ -111,12 +116,19 @@ def test_a_tick_lists_only_from_the_cursor_and_a_reupload_replays(tmp_path):
 
 # --- staging --------------------------------------------------------------------------------
 
+
 def manifest_for(tables: dict[str, list[str]]) -> Manifest:
     return Manifest(
-        tables={name: TableManifest(row_count=1, files=files, columns=[ColumnInfo("id", "int", "int32")])
-                for name, files in tables.items()},
-        converter_version="test", dump_uri="x", dump_sha256="0", dump_bytes=1,
-        source_db="shop_eu", dump_date="2024-01-01",
+        tables={
+            name: TableManifest(row_count=1, files=files, columns=[ColumnInfo("id", "int", "int32")])
+            for name, files in tables.items()
+        },
+        converter_version="test",
+        dump_uri="x",
+        dump_sha256="0",
+        dump_bytes=1,
+        source_db="shop_eu",
+        dump_date="2024-01-01",
     )
 
 
@@ -138,6 +150,7 @@ def test_publishing_writes_the_manifest_last_and_drops_superseded_files(tmp_path
 
 
 # --- DuckDB warehouse -----------------------------------------------------------------------
+
 
 def parquet(path: Path, table: pa.Table) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)

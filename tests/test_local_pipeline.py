@@ -23,6 +23,8 @@ from tests.support.local_pipeline import RAW_TABLES, SOURCES, make_local_pipelin
 from tests.support.orchestration import IMPORT_JOB, LOAD_JOB, MARTS_JOB
 
 DATES = [date(2024, 1, 1), date(2024, 1, 2)]
+
+
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory):
     """Two nights of dumps from three sources, landed and run through every sensor and job."""
@@ -35,8 +37,7 @@ def pipeline(tmp_path_factory):
 def mart_rows(pipeline, dump_date: date, source_db: str) -> dict[str, dict]:
     columns = ", ".join(FEATURE_COLUMNS)
     rows = pipeline.query(
-        f"select customer_key, {columns} from elt_marts.fct_customer_features"
-        " where _dump_date = ? and _source_db = ?",
+        f"select customer_key, {columns} from elt_marts.fct_customer_features where _dump_date = ? and _source_db = ?",
         [dump_date, source_db],
     )
     return {row[0]: dict(zip(FEATURE_COLUMNS, row[1:])) for row in rows}
@@ -117,14 +118,19 @@ def test_a_load_does_not_request_dbt_while_a_dbt_run_of_its_date_has_not_started
 
     def evaluate():
         success = instance.get_records_for_run(load.run_id, of_type=DagsterEventType.RUN_SUCCESS).records[0]
-        return sensor(build_run_status_sensor_context(
-            sensor_name=sensor.name, dagster_event=success.event_log_entry.dagster_event,
-            dagster_instance=instance, dagster_run=load,
-        ))
+        return sensor(
+            build_run_status_sensor_context(
+                sensor_name=sensor.name,
+                dagster_event=success.event_log_entry.dagster_event,
+                dagster_instance=instance,
+                dagster_run=load,
+            )
+        )
 
     assert isinstance(evaluate(), RunRequest) and evaluate().partition_key == dump_date
     queued = instance.create_run_for_job(
-        pipeline.defs.resolve_job_def(MARTS_JOB), status=DagsterRunStatus.NOT_STARTED,
+        pipeline.defs.resolve_job_def(MARTS_JOB),
+        status=DagsterRunStatus.NOT_STARTED,
         tags={"dagster/partition": dump_date},
     )
     try:

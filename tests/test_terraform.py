@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import hcl2  # python-hcl2 (test extra): a missing parser must fail loudly, not skip
 import pytest
@@ -144,8 +145,18 @@ def check_variables_typed_and_described(tree: dict[str, Module]) -> list[str]:
 
 
 def check_root_validations(tree: dict[str, Module]) -> list[str]:
-    required = {"project_id", "region", "zone", "bq_location", "sources", "ml_readers_group",
-                "dagster_ui_members", "kms_key_name", "subnet_cidr", "name_prefix"}
+    required = {
+        "project_id",
+        "region",
+        "zone",
+        "bq_location",
+        "sources",
+        "ml_readers_group",
+        "dagster_ui_members",
+        "kms_key_name",
+        "subnet_cidr",
+        "name_prefix",
+    }
     variables = tree[""].variables
     problems = []
     for var in sorted(required):
@@ -170,7 +181,7 @@ def check_used_variables_declared(tree: dict[str, Module]) -> list[str]:
 
 def check_module_inputs(tree: dict[str, Module]) -> list[str]:
     problems = []
-    for mod_name, mod in tree.items():
+    for _mod_name, mod in tree.items():
         for call, body in mod.modules.items():
             source = body["source"]
             target = (mod.path / source).resolve()
@@ -245,7 +256,7 @@ def check_buckets_private(tree: dict[str, Module]) -> list[str]:
                 problems.append(f"{mod_name}: bucket {rname} lacks public_access_prevention = enforced")
         for rtype, rname, body in mod.resources():
             if rtype.endswith(("_iam_member", "_iam_binding")):
-                members = body.get("members", []) + [body.get("member", "")]
+                members = [*body.get("members", []), body.get("member", "")]
                 for m in members:
                     if m in ("allUsers", "allAuthenticatedUsers"):
                         problems.append(f"{mod_name}: {rtype}.{rname} grants {m}")
@@ -268,7 +279,7 @@ def check_storage_layout(tree: dict[str, Module]) -> list[str]:
     for purpose in ("staging", "dagster-logs"):
         if "Delete" not in str(buckets.get(purpose, {}).get("lifecycle", "")):
             problems.append(f"{purpose} bucket has no Delete lifecycle rule")
-    (_, _, bucket), = [r for r in storage.resources() if r[0] == "google_storage_bucket"]
+    ((_, _, bucket),) = [r for r in storage.resources() if r[0] == "google_storage_bucket"]
     encryption = [d["encryption"] for d in bucket.get("dynamic", []) if "encryption" in d]
     if not encryption or "var.kms_key_name" not in str(encryption):
         problems.append("buckets do not take CMEK from var.kms_key_name")
@@ -334,7 +345,7 @@ def check_no_secret_values(tree: dict[str, Module]) -> list[str]:
                 problems.append(f"{mod_name}: {rtype}.{rname} puts a secret value in code/state")
             if rtype == "google_sql_user" and ("password" in body or "password_wo" in body):
                 problems.append(f"{mod_name}: {rtype}.{rname} sets a password")
-        for rtype, rname, body in mod.resources("data"):
+        for rtype, rname, _body in mod.resources("data"):
             if rtype == "google_secret_manager_secret_version":
                 problems.append(f"{mod_name}: data.{rtype}.{rname} reads a secret value into state")
         if re.search(r"\brandom_password\b", mod.text()):
@@ -461,6 +472,7 @@ CHECKERS = [
     check_provider_pins,
 ]
 
+
 def load(root: Path) -> dict[str, Module]:
     return load_tree(root)
 
@@ -478,8 +490,14 @@ def test_every_tf_file_parses_and_layout_is_complete(tree):
         assert (TERRAFORM / required).is_file(), required
     for example in ("terraform.tfvars.example", "backend.tf.example", "README.md"):
         assert (TERRAFORM / example).is_file(), example
-    assert {"modules/network", "modules/storage", "modules/bigquery", "modules/iam",
-            "modules/secrets", "modules/dagster_runtime"} <= set(tree)
+    assert {
+        "modules/network",
+        "modules/storage",
+        "modules/bigquery",
+        "modules/iam",
+        "modules/secrets",
+        "modules/dagster_runtime",
+    } <= set(tree)
     for name, mod in tree.items():
         assert mod.files, f"{name or 'root'} has no .tf file"
 
@@ -541,8 +559,11 @@ def test_iam_is_least_privilege(tree):
 
 def test_landing_notifications_are_variable_gated(tree):
     storage = tree["modules/storage"]
-    gated = {t: b.get("count") for t, _, b in storage.resources()
-             if t.startswith("google_pubsub") or t == "google_storage_notification"}
+    gated = {
+        t: b.get("count")
+        for t, _, b in storage.resources()
+        if t.startswith("google_pubsub") or t == "google_storage_notification"
+    }
     assert set(gated) >= {"google_pubsub_topic", "google_pubsub_subscription", "google_storage_notification"}
     assert all(c == "${var.enable_landing_notifications ? 1 : 0}" for c in gated.values()), gated
     assert tree[""].variables["enable_landing_notifications"]["default"] is False
@@ -550,8 +571,15 @@ def test_landing_notifications_are_variable_gated(tree):
 
 def test_cloud_init_reads_secrets_at_boot():
     template = (TERRAFORM / "modules/dagster_runtime/templates/cloud-init.yaml.tftpl").read_text()
-    for needle in ("${pg_password_secret_id}", "${hash_salt_secret_id}", "secretmanager.googleapis.com",
-                   "dagster-webserver", "dagster-daemon run", "dagster code-server start", "%{ for key, value in env"):
+    for needle in (
+        "${pg_password_secret_id}",
+        "${hash_salt_secret_id}",
+        "secretmanager.googleapis.com",
+        "dagster-webserver",
+        "dagster-daemon run",
+        "dagster code-server start",
+        "%{ for key, value in env",
+    ):
         assert needle in template, needle
     for secret in SECRET_ENV:
         assert f"{secret}=" in template  # written to /run/elt, not to metadata
@@ -569,42 +597,93 @@ def test_checkov_skips_are_justified():
 # ---------------------------------------------------------------------------------------------
 MUTATIONS = [
     # (checker, file, old, new)
-    (check_variables_typed_and_described, "variables.tf",
-     '  description = "Region for the buckets', '  # description = "Region for the buckets'),
-    (check_root_validations, "variables.tf",
-     'var.zone == null || can(regex("^[a-z]+-[a-z]+[0-9]+-[a-z]$", var.zone))', "true"),
+    (
+        check_variables_typed_and_described,
+        "variables.tf",
+        '  description = "Region for the buckets',
+        '  # description = "Region for the buckets',
+    ),
+    (
+        check_root_validations,
+        "variables.tf",
+        'var.zone == null || can(regex("^[a-z]+-[a-z]+[0-9]+-[a-z]$", var.zone))',
+        "true",
+    ),
     (check_used_variables_declared, "modules/storage/main.tf", "var.force_destroy", "var.force_destroy_typo"),
-    (check_module_inputs, "main.tf", "  enable_cloud_nat                     = var.enable_cloud_nat",
-     "  enable_cloud_nat                     = var.enable_cloud_nat\n  nat_everything = true"),
+    (
+        check_module_inputs,
+        "main.tf",
+        "  enable_cloud_nat                     = var.enable_cloud_nat",
+        "  enable_cloud_nat                     = var.enable_cloud_nat\n  nat_everything = true",
+    ),
     (check_module_inputs, "main.tf", "  subnet_cidr                          = var.subnet_cidr\n", ""),
     (check_no_hardcoded_projects, "modules/secrets/main.tf", "project   = var.project_id", 'project   = "acme-prod"'),
-    (check_no_hardcoded_projects, "modules/dagster_runtime/main.tf",
-     '"${local.registry_host}/${var.project_id}/', '"europe-west1-docker.pkg.dev/acme-prod/'),
-    (check_names_from_variables, "modules/iam/main.tf", 'account_id   = each.value.id', 'account_id   = "dagster"'),
-    (check_buckets_private, "modules/storage/main.tf", 'public_access_prevention    = "enforced"',
-     'public_access_prevention    = "inherited"'),
-    (check_buckets_private, "modules/storage/main.tf", "uniform_bucket_level_access = true",
-     "uniform_bucket_level_access = false"),
+    (
+        check_no_hardcoded_projects,
+        "modules/dagster_runtime/main.tf",
+        '"${local.registry_host}/${var.project_id}/',
+        '"europe-west1-docker.pkg.dev/acme-prod/',
+    ),
+    (check_names_from_variables, "modules/iam/main.tf", "account_id   = each.value.id", 'account_id   = "dagster"'),
+    (
+        check_buckets_private,
+        "modules/storage/main.tf",
+        'public_access_prevention    = "enforced"',
+        'public_access_prevention    = "inherited"',
+    ),
+    (
+        check_buckets_private,
+        "modules/storage/main.tf",
+        "uniform_bucket_level_access = true",
+        "uniform_bucket_level_access = false",
+    ),
     (check_storage_layout, "modules/storage/main.tf", "versioning = true", "versioning = false"),
-    (check_no_primitive_roles, "modules/iam/main.tf", 'role = "roles/monitoring.metricWriter"', 'role = "roles/editor"'),
-    (check_cloudsql_private, "modules/dagster_runtime/main.tf", "ipv4_enabled                                  = false",
-     "ipv4_enabled                                  = true"),
-    (check_vm_private, "modules/dagster_runtime/main.tf", "    subnetwork = var.subnetwork_self_link\n",
-     "    subnetwork = var.subnetwork_self_link\n    access_config {}\n"),
-    (check_no_secret_values, "modules/dagster_runtime/main.tf", '  type     = "BUILT_IN"',
-     '  type     = "BUILT_IN"\n  password = var.db_password'),
+    (
+        check_no_primitive_roles,
+        "modules/iam/main.tf",
+        'role = "roles/monitoring.metricWriter"',
+        'role = "roles/editor"',
+    ),
+    (
+        check_cloudsql_private,
+        "modules/dagster_runtime/main.tf",
+        "ipv4_enabled                                  = false",
+        "ipv4_enabled                                  = true",
+    ),
+    (
+        check_vm_private,
+        "modules/dagster_runtime/main.tf",
+        "    subnetwork = var.subnetwork_self_link\n",
+        "    subnetwork = var.subnetwork_self_link\n    access_config {}\n",
+    ),
+    (
+        check_no_secret_values,
+        "modules/dagster_runtime/main.tf",
+        '  type     = "BUILT_IN"',
+        '  type     = "BUILT_IN"\n  password = var.db_password',
+    ),
     (check_default_names, "main.tf", '"${var.project_id}-elt-staging"', '"${var.project_id}-staging"'),
     (check_default_names, "variables.tf", 'default     = "elt_marts"', 'default     = "marts"'),
     (check_default_names, "variables.tf", 'default     = "EU"', 'default     = "US"'),
-    (check_pipeline_env_outputs, "main.tf", '    ELT_STAGING_URI             = "gs://${module.storage.staging_bucket}"\n', ""),
-    (check_pipeline_env_outputs, "main.tf", '    ELT_ENV                     = "gcp"',
-     '    ELT_ENV                     = "gcp"\n    ELT_HASH_SALT = "x"'),
+    (
+        check_pipeline_env_outputs,
+        "main.tf",
+        '    ELT_STAGING_URI             = "gs://${module.storage.staging_bucket}"\n',
+        "",
+    ),
+    (
+        check_pipeline_env_outputs,
+        "main.tf",
+        '    ELT_ENV                     = "gcp"',
+        '    ELT_ENV                     = "gcp"\n    ELT_HASH_SALT = "x"',
+    ),
     (check_provider_pins, "versions.tf", 'version = ">= 6.14.0, < 8.0.0"', 'version = ">= 6.14.0"'),
 ]
 
 
 @pytest.mark.parametrize(
-    "checker,file,old,new", MUTATIONS,
+    "checker,file,old,new",
+    MUTATIONS,
     ids=[f"{m[0].__name__}:{m[1]}:{i}" for i, m in enumerate(MUTATIONS)],
 )
 def test_checker_catches_broken_tree(tmp_path, checker, file, old, new):
@@ -624,10 +703,11 @@ def test_cloud_init_renders_to_valid_cloud_config():
     loop = re.search(r"%\{ for key, value in env ~\}\n(.*?)%\{ endfor ~\}\n", template, re.S)
     assert loop, "env loop not found"
     env = {"ELT_ENV": "gcp", "DAGSTER_PG_HOST": "10.0.0.3"}
-    text = template.replace(loop.group(0), "".join(
-        loop.group(1).replace("${key}", k).replace("${value}", v) for k, v in env.items()))
+    text = template.replace(
+        loop.group(0), "".join(loop.group(1).replace("${key}", k).replace("${value}", v) for k, v in env.items())
+    )
     for name in ("image", "registry_host", "hash_salt_secret_id", "pg_password_secret_id"):
-        text = text.replace("${%s}" % name, f"sample-{name}")
+        text = text.replace(f"${{{name}}}", f"sample-{name}")
     assert not re.findall(r"[$%]\{[^}]*\}", text), "unrendered template expressions (escape shell ones as $${})"
     config = yaml.safe_load(text)
     files = {f["path"]: f for f in config["write_files"]}

@@ -36,7 +36,9 @@ MAX_PENDING = 2  # batches waiting for the writer thread (bounds memory)
 _SET = r"\s*(?:/\*!\d*\s*)?SET\s+"  # a statement starting with SET, maybe in a conditional comment
 _SET_TIME_ZONE = re.compile(_SET + r"(?:@@(?:SESSION\.)?)?TIME_ZONE\s*=\s*'([^']*)'", re.IGNORECASE)
 _SET_NAMES = re.compile(_SET + r"NAMES\s+'?(\w+)'?", re.IGNORECASE)
-_DROP_VIEW = re.compile(r"DROP\s+VIEW\s+(?:IF\s+EXISTS\s+)?((?:`(?:[^`]|``)+`|[\w$]+)(?:\s*\.\s*(?:`(?:[^`]|``)+`|[\w$]+))?)", re.IGNORECASE)
+_DROP_VIEW = re.compile(
+    r"DROP\s+VIEW\s+(?:IF\s+EXISTS\s+)?((?:`(?:[^`]|``)+`|[\w$]+)(?:\s*\.\s*(?:`(?:[^`]|``)+`|[\w$]+))?)", re.IGNORECASE
+)
 _UTF8 = {"utf8", "utf8mb3", "utf8mb4"}
 
 
@@ -178,7 +180,9 @@ class _Conversion:
             known = {column.name for column in table.columns}
             unknown = (set(policy.include or ()) | set(policy.exclude) | set(policy.hash)) - known
             if unknown:
-                raise Problem(f"column policy names columns not in the table: {sorted(unknown)}", table=table.name, line=line)
+                raise Problem(
+                    f"column policy names columns not in the table: {sorted(unknown)}", table=table.name, line=line
+                )
         if table.name in (".", "..") or "/" in table.name or "\0" in table.name:
             raise Problem("table name cannot be used as an output folder name", table=table.name, line=line)
         self.outputs[table.name] = _Output(table, policy)
@@ -213,7 +217,9 @@ class _Conversion:
         names = insert.columns or [column.name for column in output.table.columns]
         if output.columns is not None:
             if names != output.columns:
-                raise Problem("INSERT column list differs from the table's first INSERT", table=insert.table, line=insert.line)
+                raise Problem(
+                    "INSERT column list differs from the table's first INSERT", table=insert.table, line=insert.line
+                )
             return
         by_name = {column.name: column for column in output.table.columns}
         unknown = [name for name in names if name not in by_name]
@@ -282,9 +288,13 @@ class _Conversion:
         output.writer.write(pa.RecordBatch.from_arrays(arrays, schema=output.writer.schema))
 
     def _writer(self, output: _Output) -> TableWriter:
-        dictionary = [name for name, mapping in zip(output.columns, output.mappings)
-                      if mapping is not None and mapping.description.startswith(("enum", "set"))
-                      and not self._hashed(output, name)]
+        dictionary = [
+            name
+            for name, mapping in zip(output.columns, output.mappings)
+            if mapping is not None
+            and mapping.description.startswith(("enum", "set"))
+            and not self._hashed(output, name)
+        ]
         return TableWriter(self.out_dir, output.table.name, self._schema(output), dictionary)
 
     def _hash(self, raw: pa.Array) -> pa.Array:
@@ -320,15 +330,17 @@ class _Conversion:
                 continue
             hashed = self._hashed(output, name)
             zeros = output.zero_dates.get(name, 0)
-            columns.append(ColumnInfo(
-                name=name,
-                mysql_type=by_name[name].mysql_type,
-                arrow_type=str(pa.string() if hashed else mapping.arrow_type),
-                nullable=by_name[name].nullable or zeros > 0,
-                hashed=hashed,
-                mapping="salted sha256 hex of the MySQL text or bytes -> string" if hashed else mapping.description,
-                zero_dates_nulled=zeros,
-            ))
+            columns.append(
+                ColumnInfo(
+                    name=name,
+                    mysql_type=by_name[name].mysql_type,
+                    arrow_type=str(pa.string() if hashed else mapping.arrow_type),
+                    nullable=by_name[name].nullable or zeros > 0,
+                    hashed=hashed,
+                    mapping="salted sha256 hex of the MySQL text or bytes -> string" if hashed else mapping.description,
+                    zero_dates_nulled=zeros,
+                )
+            )
         present = set(output.columns)
         excluded = [n for n, m in zip(output.columns, output.mappings) if m is None]
         return TableManifest(

@@ -33,8 +33,7 @@ _OPEN = re.compile(rb"(?:\s|(?>/\*(?!!|M!)[\s\S]*?\*/)|/\*M?!\d*+|\*/)*\(")
 _AFTER_ROW = re.compile(rb"(?:\s|(?>/\*(?!!|M!)[\s\S]*?\*/)|/\*M?!\d*+|\*/)*([,;])")
 _BLANKS = re.compile(rb"\s*")
 _ESCAPE = {b"'": re.compile(rb"\\([\s\S])|''"), b'"': re.compile(rb'\\([\s\S])|""')}
-_ESCAPES = {b"0": b"\0", b"b": b"\b", b"n": b"\n", b"r": b"\r", b"t": b"\t", b"Z": b"\x1a",
-            b"%": b"\\%", b"_": b"\\_"}
+_ESCAPES = {b"0": b"\0", b"b": b"\b", b"n": b"\n", b"r": b"\r", b"t": b"\t", b"Z": b"\x1a", b"%": b"\\%", b"_": b"\\_"}
 
 
 class TokenizeError(Exception):
@@ -154,8 +153,7 @@ class Tokenizer:
 
     def take(self) -> tuple[list[pa.Array | None], list[int]]:
         """The stored columns as pa.binary() arrays (None for columns not kept), row lines; resets."""
-        arrays = [pa.array(column, pa.binary()) if keep else None
-                  for column, keep in zip(self._columns, self.keep)]
+        arrays = [pa.array(column, pa.binary()) if keep else None for column, keep in zip(self._columns, self.keep)]
         lines = self._lines
         self._columns = [[] for _ in self.keep]
         self._lines = []

@@ -76,7 +76,7 @@ class Reader:
         """Append input (dropping consumed bytes); False at end of input."""
         if self._eof:
             return False
-        parts = [self._buf[self._pos:]]
+        parts = [self._buf[self._pos :]]
         got = 0
         try:
             for chunk in self._chunks:
@@ -121,7 +121,7 @@ class Reader:
                 yield self._insert()
                 continue
             end = self._statement_end()
-            statement = Statement(self._buf[self._pos:end], self._line)
+            statement = Statement(self._buf[self._pos : end], self._line)
             self._advance(end + len(self.delimiter))
             yield statement
 
@@ -189,7 +189,7 @@ class Reader:
         database, table = split_name(match.group("name"))
         cols = match.group("cols")
         columns = [unquote(c) for c in _IDENT_PART.findall(cols)] if cols is not None else None
-        insert = Insert(database, table, columns, self._line, self._buf[self._pos:match.end()])
+        insert = Insert(database, table, columns, self._line, self._buf[self._pos : match.end()])
         self._advance(match.end())
         return insert
 
@@ -222,7 +222,7 @@ def _is_executable(buf: bytes, pos: int) -> bool:
     if buf.startswith(b"/*!", pos):
         return True
     if buf.startswith(b"/*M!", pos):
-        digits = re.match(rb"\d*", buf[pos + 4:pos + 20]).group(0)
+        digits = re.match(rb"\d*", buf[pos + 4 : pos + 20]).group(0)
         return not buf.startswith(b"\\", pos + 4 + len(digits))
     return False
 

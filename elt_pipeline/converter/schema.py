@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -22,8 +23,19 @@ _CREATE_VIEW = re.compile(
     r"(?:SQL\s+SECURITY\s+\w+\s+)?VIEW\s+((?:`(?:[^`]|``)+`|[\w$]+)(?:\s*\.\s*(?:`(?:[^`]|``)+`|[\w$]+))?)",
     re.IGNORECASE,
 )
-_NOT_COLUMNS = {"PRIMARY", "KEY", "INDEX", "UNIQUE", "CONSTRAINT", "FOREIGN", "FULLTEXT",
-                "SPATIAL", "CHECK", "PERIOD", "SYSTEM"}
+_NOT_COLUMNS = {
+    "PRIMARY",
+    "KEY",
+    "INDEX",
+    "UNIQUE",
+    "CONSTRAINT",
+    "FOREIGN",
+    "FULLTEXT",
+    "SPATIAL",
+    "CHECK",
+    "PERIOD",
+    "SYSTEM",
+}
 _TYPE_FLAGS = {"UNSIGNED", "SIGNED", "ZEROFILL"}
 
 
@@ -124,6 +136,6 @@ def _column(definition: list[str], line: int, table: str) -> Column:
         type_parts.append(definition[at].lower())
         at += 1
     rest = [token.upper() for token in definition[at:]]
-    generated = "AS" in rest and ("GENERATED" in rest or rest[rest.index("AS") + 1:rest.index("AS") + 2] == ["("])
-    nullable = not any(a == "NOT" and b == "NULL" for a, b in zip(rest, rest[1:]))
+    generated = "AS" in rest and ("GENERATED" in rest or rest[rest.index("AS") + 1 : rest.index("AS") + 2] == ["("])
+    nullable = not any(a == "NOT" and b == "NULL" for a, b in itertools.pairwise(rest))
     return Column(name, " ".join(type_parts), nullable, generated, "INVISIBLE" in rest)

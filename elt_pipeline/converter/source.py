@@ -15,6 +15,8 @@ try:  # ISA-L: the same gzip checks, about twice as fast as zlib, when installed
 except ImportError:
     _inflate = zlib
 
+import contextlib
+
 from .errors import Problem
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -110,8 +112,6 @@ def _read_ahead(chunks: Iterator[bytes], depth: int) -> Iterator[bytes]:
     finally:
         stop.set()
         while thread.is_alive():  # unblock a producer waiting on a full queue
-            try:
+            with contextlib.suppress(queue.Empty):
                 ready.get(timeout=0.05)
-            except queue.Empty:
-                pass
         thread.join()

@@ -11,8 +11,8 @@ from array import array
 
 import pyarrow as pa
 
-from .pytokenizer import Tokenizer as PyTokenizer
 from .pytokenizer import TokenizeError
+from .pytokenizer import Tokenizer as PyTokenizer
 
 try:
     from ._ctokenizer import Core
@@ -61,4 +61,4 @@ USE_C = Core is not None and os.environ.get("ELT_PURE_PYTHON_TOKENIZER") != "1"
 Tokenizer = CTokenizer if USE_C else PyTokenizer
 time_micros = _c_time_micros if USE_C else None  # TIME parser used by types._time
 
-__all__ = ["CTokenizer", "PyTokenizer", "Tokenizer", "TokenizeError", "USE_C", "time_micros"]
+__all__ = ["USE_C", "CTokenizer", "PyTokenizer", "TokenizeError", "Tokenizer", "time_micros"]

@@ -31,11 +31,41 @@ from .errors import Problem
 from .tokenizer import time_micros
 
 _INTS = {"tinyint": 8, "smallint": 16, "mediumint": 32, "int": 32, "integer": 32, "bigint": 64}
-_TEXT = {"char", "varchar", "tinytext", "text", "mediumtext", "longtext", "enum", "set", "json",
-         "nchar", "nvarchar", "national", "uuid", "inet4", "inet6", "long"}
-_BINARY = {"binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob", "geometry",
-           "point", "linestring", "polygon", "multipoint", "multilinestring", "multipolygon",
-           "geometrycollection", "geomcollection"}
+_TEXT = {
+    "char",
+    "varchar",
+    "tinytext",
+    "text",
+    "mediumtext",
+    "longtext",
+    "enum",
+    "set",
+    "json",
+    "nchar",
+    "nvarchar",
+    "national",
+    "uuid",
+    "inet4",
+    "inet6",
+    "long",
+}
+_BINARY = {
+    "binary",
+    "varbinary",
+    "tinyblob",
+    "blob",
+    "mediumblob",
+    "longblob",
+    "geometry",
+    "point",
+    "linestring",
+    "polygon",
+    "multipoint",
+    "multilinestring",
+    "multipolygon",
+    "geometrycollection",
+    "geomcollection",
+}
 _TYPE = re.compile(r"([a-z]+)\s*(?:\(([^)]*)\))?")
 _ZERO_DATE = r"^\d{4}-(?:00-|\d\d-00)"
 _DATE_SHAPE = re.compile(r"(\d{4})-(\d\d)-(\d\d)(?: |$)")
@@ -80,13 +110,21 @@ def mapping_for(mysql_type: str, *, timestamps_utc: bool) -> Mapping:
     if base == "date":
         return Mapping("date", pa.date32(), "date -> date32; zero or impossible dates -> NULL")
     if base == "datetime":
-        return Mapping("datetime", pa.timestamp("us"), "datetime -> timestamp[us] (naive); zero or impossible dates -> NULL")
+        return Mapping(
+            "datetime", pa.timestamp("us"), "datetime -> timestamp[us] (naive); zero or impossible dates -> NULL"
+        )
     if base == "timestamp":
         if timestamps_utc:
-            return Mapping("datetime", pa.timestamp("us", tz="UTC"),
-                           "timestamp -> timestamp[us, tz=UTC] (dump TIME_ZONE='+00:00'); zero or impossible dates -> NULL")
-        return Mapping("datetime", pa.timestamp("us"),
-                       "timestamp -> timestamp[us] in the dump's session time zone (not UTC); zero or impossible dates -> NULL")
+            return Mapping(
+                "datetime",
+                pa.timestamp("us", tz="UTC"),
+                "timestamp -> timestamp[us, tz=UTC] (dump TIME_ZONE='+00:00'); zero or impossible dates -> NULL",
+            )
+        return Mapping(
+            "datetime",
+            pa.timestamp("us"),
+            "timestamp -> timestamp[us] in the dump's session time zone (not UTC); zero or impossible dates -> NULL",
+        )
     if base == "time":
         return Mapping("time", pa.int64(), "time -> int64 microseconds (signed, may exceed 24h)")
     if base == "year":
@@ -96,7 +134,9 @@ def mapping_for(mysql_type: str, *, timestamps_utc: bool) -> Mapping:
     if base in _TEXT:
         return Mapping("text", pa.string(), f"{base} -> string")
     if base in _BINARY:
-        note = " (MySQL internal: 4-byte SRID + WKB)" if base not in ("binary", "varbinary") and "blob" not in base else ""
+        note = (
+            " (MySQL internal: 4-byte SRID + WKB)" if base not in ("binary", "varbinary") and "blob" not in base else ""
+        )
         return Mapping("binary", pa.binary(), f"{base} -> binary{note}")
     raise Problem(f"unsupported column type {mysql_type!r}")
 
@@ -118,8 +158,9 @@ def convert(mapping: Mapping, raw: pa.Array, charset: str = "utf8mb4") -> tuple[
     if kind == "bit":
         return _bits(raw), 0
     if kind == "text" and charset == "latin1":
-        return pa.array([None if v is None else v.decode("latin-1").translate(_LATIN1) for v in raw.to_pylist()],
-                        pa.string()), 0
+        return pa.array(
+            [None if v is None else v.decode("latin-1").translate(_LATIN1) for v in raw.to_pylist()], pa.string()
+        ), 0
     text = _as_utf8(raw)
     if kind == "text":
         return text, 0
@@ -189,8 +230,9 @@ def _time(text: pa.Array) -> pa.Array:
         validity, offsets, data = text.buffers()
         values, bad = time_micros(validity, offsets, data if data is not None else b"", len(text))
         if bad < 0:
-            return pa.Array.from_buffers(pa.int64(), len(text), [validity, pa.py_buffer(values)],
-                                         null_count=text.null_count)
+            return pa.Array.from_buffers(
+                pa.int64(), len(text), [validity, pa.py_buffer(values)], null_count=text.null_count
+            )
         row = bad
     else:
         try:
@@ -212,13 +254,24 @@ def _time_micros(text: pa.Array) -> pa.Array:
     _require(pc.and_(pc.utf8_is_digit(hours), pc.less_equal(pc.utf8_length(hours), 3)))
     _require(pc.and_(pc.utf8_is_digit(minutes), pc.equal(pc.utf8_length(minutes), 2)))
     _require(pc.utf8_is_digit(pc.utf8_slice_codeunits(seconds, 0, 2)))
-    _require(pc.or_(pc.equal(length, 2),
-                    pc.and_(pc.and_(pc.greater(length, 3), pc.less_equal(length, 9)),
-                            pc.and_(pc.equal(pc.utf8_slice_codeunits(seconds, 2, 3), "."), pc.utf8_is_digit(fraction)))))
+    _require(
+        pc.or_(
+            pc.equal(length, 2),
+            pc.and_(
+                pc.and_(pc.greater(length, 3), pc.less_equal(length, 9)),
+                pc.and_(pc.equal(pc.utf8_slice_codeunits(seconds, 2, 3), "."), pc.utf8_is_digit(fraction)),
+            ),
+        )
+    )
     whole = pc.cast(pc.utf8_slice_codeunits(seconds, 0, 2), pa.int64())
     magnitude = pc.add(
-        pc.multiply(pc.add(pc.add(pc.multiply(pc.cast(hours, pa.int64()), 3600),
-                                  pc.multiply(pc.cast(minutes, pa.int64()), 60)), whole), 1_000_000),
+        pc.multiply(
+            pc.add(
+                pc.add(pc.multiply(pc.cast(hours, pa.int64()), 3600), pc.multiply(pc.cast(minutes, pa.int64()), 60)),
+                whole,
+            ),
+            1_000_000,
+        ),
         pc.cast(pc.utf8_rpad(fraction, 6, "0"), pa.int64()),
     )
     return pc.if_else(pc.starts_with(text, "-"), pc.negate(magnitude), magnitude)

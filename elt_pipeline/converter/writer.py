@@ -35,8 +35,9 @@ class TableWriter:
             self._writer.close()
         self._folder.mkdir(parents=True, exist_ok=True)
         name = f"part-{len(self.files):05d}.parquet"
-        self._writer = pq.ParquetWriter(self._folder / name, self.schema, compression="snappy",
-                                        use_dictionary=self._dictionary)
+        self._writer = pq.ParquetWriter(
+            self._folder / name, self.schema, compression="snappy", use_dictionary=self._dictionary
+        )
         self.files.append(f"{self._table}/{name}")
         self._rows_in_file = 0
 

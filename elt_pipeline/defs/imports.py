@@ -5,7 +5,6 @@ dump sensor passes the exact landed object; launched from the UI for a partition
 config, it imports the dump currently landed for that partition (replay).
 """
 
-
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -76,8 +75,10 @@ def _find_landed(context: OpExecutionContext, config: ImportConfig, landing: Lan
         raise Failure(f"expected {wanted} in the landing area, found {found}", allow_retries=False)
     landed = candidates[0]
     if config.version and landed.version != config.version:
-        context.log.warning(f"{landed.key} changed since it was listed ({config.version} -> {landed.version}); "
-                            "importing the current version")
+        context.log.warning(
+            f"{landed.key} changed since it was listed ({config.version} -> {landed.version}); "
+            "importing the current version"
+        )
     return landed
 
 
@@ -105,8 +106,12 @@ def _convert_op(config: PipelineConfig):
         out_dir = Path(fetched.work_dir) / "staged"
         try:
             manifest = convert_dump(
-                Path(fetched.local_path), out_dir, policies=policies, hash_salt=converter.hash_salt,
-                dump_uri=fetched.landed.uri, max_bytes=converter.max_dump_bytes,
+                Path(fetched.local_path),
+                out_dir,
+                policies=policies,
+                hash_salt=converter.hash_salt,
+                dump_uri=fetched.landed.uri,
+                max_bytes=converter.max_dump_bytes,
             )
         except DumpError as error:
             shutil.rmtree(fetched.work_dir, ignore_errors=True)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dagster import AssetSelection, AssetsDefinition, define_asset_job
+from dagster import AssetsDefinition, AssetSelection, define_asset_job
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
+
 
 def build_load_job(raw_tables: AssetsDefinition) -> UnresolvedAssetJobDefinition:
     return define_asset_job(

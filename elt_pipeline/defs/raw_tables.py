@@ -4,7 +4,6 @@ One asset per configured table (`raw/<table>`), all computed by one subsettable 
 partition's tables load in one process while any single table can be rematerialized.
 """
 
-
 from collections.abc import Iterator
 
 from dagster import (
@@ -52,12 +51,17 @@ def _specs(config: PipelineConfig) -> tuple[list[AssetSpec], list[AssetCheckSpec
             )
         )
         checks.append(
-            AssetCheckSpec(ROW_COUNT_CHECK, asset=key, blocking=True,
-                           description="Rows in the warehouse partition == rows the manifest recorded.")
+            AssetCheckSpec(
+                ROW_COUNT_CHECK,
+                asset=key,
+                blocking=True,
+                description="Rows in the warehouse partition == rows the manifest recorded.",
+            )
         )
         checks.append(
-            AssetCheckSpec(SCHEMA_CHECK, asset=key,
-                           description="Warns when this load adds columns or lacks columns the table has.")
+            AssetCheckSpec(
+                SCHEMA_CHECK, asset=key, description="Warns when this load adds columns or lacks columns the table has."
+            )
         )
     return specs, checks
 
@@ -87,8 +91,10 @@ def build_raw_tables(config: PipelineConfig, partitions_def: MultiPartitionsDefi
             table = key.path[-1]
             staged = manifest.tables.get(table)
             if staged is None:
-                raise Failure(f"table {table!r} is not in {manifest.dump_uri} (manifest lists "
-                              f"{sorted(manifest.tables)})", allow_retries=False)
+                raise Failure(
+                    f"table {table!r} is not in {manifest.dump_uri} (manifest lists {sorted(manifest.tables)})",
+                    allow_retries=False,
+                )
             uris = [store.file_uri(partition.source_db, partition.dump_date, f) for f in staged.files]
             try:
                 loaded = target.replace_partition(table, partition, uris)
@@ -104,7 +110,8 @@ def build_raw_tables(config: PipelineConfig, partitions_def: MultiPartitionsDefi
                     "dagster/column_schema": TableSchema(
                         columns=[TableColumn(name, kind) for name, kind in loaded.columns]
                     ),
-                    "dump_uri": MetadataValue.url(manifest.dump_uri) if "://" in manifest.dump_uri
+                    "dump_uri": MetadataValue.url(manifest.dump_uri)
+                    if "://" in manifest.dump_uri
                     else MetadataValue.path(manifest.dump_uri),
                     "dump_sha256": manifest.dump_sha256,
                     "dump_bytes": manifest.dump_bytes,

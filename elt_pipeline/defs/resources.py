@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dagster import ConfigurableResource, EnvVar
 
+from elt_pipeline.defs.dbt.project import dbt_resource
 from elt_pipeline.lib.landing import Landing, open_landing
 from elt_pipeline.lib.staging import Staging, open_staging
 from elt_pipeline.lib.warehouse import Warehouse
-from elt_pipeline.defs.dbt.project import dbt_resource
 from elt_pipeline.settings import HASH_SALT_VARIABLE, Settings
-
 
 # Every step that writes the warehouse (raw loads, dbt) takes a slot of this pool, however its
 # run was launched (sensor, UI, backfill). Local: 1 slot, a DuckDB file has one writer.
@@ -49,7 +48,9 @@ class WarehouseResource(ConfigurableResource):
             from elt_pipeline.lib.warehouse.bigquery import BigQueryWarehouse
 
             return BigQueryWarehouse(
-                project=self.gcp_project, dataset=self.dataset, location=self.location,
+                project=self.gcp_project,
+                dataset=self.dataset,
+                location=self.location,
                 api_endpoint=self.api_endpoint or None,
             )
         from elt_pipeline.lib.warehouse.duckdb import DuckDBWarehouse

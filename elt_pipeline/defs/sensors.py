@@ -1,6 +1,5 @@
 """Sensors: a landed dump starts its import; a finished import its load; a load its dbt run."""
 
-
 from datetime import date
 
 from dagster import (
@@ -59,9 +58,7 @@ def build_landed_dump_sensor(config: PipelineConfig, import_job: JobDefinition):
             context.log.warning(f"skipped {reason}")
         if requests:
             return SensorResult(run_requests=requests, cursor=discovery.cursor)
-        return SensorResult(
-            skip_reason=SkipReason("; ".join(skipped) or "no new dumps"), cursor=discovery.cursor
-        )
+        return SensorResult(skip_reason=SkipReason("; ".join(skipped) or "no new dumps"), cursor=discovery.cursor)
 
     return landed_dumps
 

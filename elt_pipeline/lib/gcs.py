@@ -8,6 +8,7 @@ emulator-specific branch here.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -103,14 +104,12 @@ class GcsStaging(_GcsLocation):
         """Delete part files of earlier imports of this partition (the manifest no longer lists them)."""
         for blob in self.client.list_blobs(self.bucket_name, prefix=folder, fields="items(name),nextPageToken"):
             relative = blob.name[len(folder) :]
-            table, _, file_name = relative.partition("/")
+            _table, _, file_name = relative.partition("/")
             if "/" in file_name or not (file_name.startswith("part-") and file_name.endswith(".parquet")):
                 continue
             if relative not in listed:
-                try:
+                with contextlib.suppress(NotFound):  # another publisher removed it first
                     blob.delete()
-                except NotFound:
-                    pass  # another publisher removed it first
 
     def read_manifest(self, source_db: str, dump_date: str) -> Manifest:
         name = self._folder(source_db, dump_date) + MANIFEST_NAME

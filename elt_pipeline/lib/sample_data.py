@@ -16,12 +16,49 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-FIRST_NAMES = ["Ana", "Björn", "Chloë", "Dmitri", "Émile", "Fatima", "Gráinne", "Hiro", "Ines", "José",
-               "Kofi", "Lena", "Małgorzata", "Nuno", "Olu", "Priya", "Quentin", "Renée", "Søren", "Zoë"]
-LAST_NAMES = ["O'Brien", "Smith", "Müller", "García", "Nakamura", "D'Angelo", "Kowalski", "Nguyen",
-              "Silva", "Okafor", "Dubois", "Lindqvist", "\"Bear\" Jones", "Back\\slash"]
-COUNTRIES = {"shop_eu": ["DE", "FR", "IE", "PL", "SE"], "shop_us": ["US", "CA", "MX"],
-             "shop_apac": ["JP", "AU", "SG", "IN"]}
+FIRST_NAMES = [
+    "Ana",
+    "Björn",
+    "Chloë",
+    "Dmitri",
+    "Émile",
+    "Fatima",
+    "Gráinne",
+    "Hiro",
+    "Ines",
+    "José",
+    "Kofi",
+    "Lena",
+    "Małgorzata",
+    "Nuno",
+    "Olu",
+    "Priya",
+    "Quentin",
+    "Renée",
+    "Søren",
+    "Zoë",
+]
+LAST_NAMES = [
+    "O'Brien",
+    "Smith",
+    "Müller",
+    "García",
+    "Nakamura",
+    "D'Angelo",
+    "Kowalski",
+    "Nguyen",
+    "Silva",
+    "Okafor",
+    "Dubois",
+    "Lindqvist",
+    '"Bear" Jones',
+    "Back\\slash",
+]
+COUNTRIES = {
+    "shop_eu": ["DE", "FR", "IE", "PL", "SE"],
+    "shop_us": ["US", "CA", "MX"],
+    "shop_apac": ["JP", "AU", "SG", "IN"],
+}
 CATEGORIES = ["books", "games", "garden", "kitchen"]
 STATUSES = ["placed", "shipped", "delivered", "cancelled", "returned"]
 NOTES = [None, "", "VIP", "prefers e-mail\nnot phone", "said: 'hi'),('x", "tab\tand\r\nCRLF", "50% off_code"]
@@ -99,8 +136,14 @@ class SourceHistory:
         countries = COUNTRIES.get(source_db, ["GB"])
         self.source_db = source_db
         self.products = [
-            (pid, f"SKU-{pid:05d}", f"{rng.choice(['Deluxe', 'Mini', 'Eco'])} {rng.choice(CATEGORIES)} item #{pid}",
-             rng.choice(CATEGORIES), Decimal(rng.randint(199, 19999)) / 100, int(rng.random() > 0.1))
+            (
+                pid,
+                f"SKU-{pid:05d}",
+                f"{rng.choice(['Deluxe', 'Mini', 'Eco'])} {rng.choice(CATEGORIES)} item #{pid}",
+                rng.choice(CATEGORIES),
+                Decimal(rng.randint(199, 19999)) / 100,
+                int(rng.random() > 0.1),
+            )
             for pid in range(1, 41)
         ]
         span = (datetime.combine(until, datetime.min.time()) - HISTORY_START).total_seconds()
@@ -109,8 +152,18 @@ class SourceHistory:
             signup = HISTORY_START + timedelta(seconds=int(rng.random() * span))
             name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
             email = f"user{cid}.{source_db}@example.com"
-            self.customers.append((cid, email, hashlib.sha256(f"pw{cid}".encode()).hexdigest(), name,
-                                   rng.choice(countries), signup, int(rng.random() < 0.4), rng.choice(NOTES)))
+            self.customers.append(
+                (
+                    cid,
+                    email,
+                    hashlib.sha256(f"pw{cid}".encode()).hexdigest(),
+                    name,
+                    rng.choice(countries),
+                    signup,
+                    int(rng.random() < 0.4),
+                    rng.choice(NOTES),
+                )
+            )
         self.orders: list[_Order] = []
         for customer in self.customers:
             for _ in range(rng.randint(0, 6)):
@@ -148,9 +201,7 @@ class SourceHistory:
             tables={
                 "customers": [row for row in self.customers if row[5] < cutoff],
                 "products": list(self.products),
-                "orders": [
-                    (o.id, o.customer_id, _status_at(o, cutoff), o.ordered_at, o.shipping_cost) for o in orders
-                ],
+                "orders": [(o.id, o.customer_id, _status_at(o, cutoff), o.ordered_at, o.shipping_cost) for o in orders],
                 "order_items": [(o.id, *item) for o in orders for item in o.items],
             },
         )
@@ -174,8 +225,14 @@ def sql_literal(value: object) -> str:
     if isinstance(value, (int, Decimal)):
         return str(value)
     escaped = (
-        str(value).replace("\\", "\\\\").replace("\0", "\\0").replace("\n", "\\n").replace("\r", "\\r")
-        .replace("\x1a", "\\Z").replace("'", "\\'").replace('"', '\\"')
+        str(value)
+        .replace("\\", "\\\\")
+        .replace("\0", "\\0")
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")
+        .replace("\x1a", "\\Z")
+        .replace("'", "\\'")
+        .replace('"', '\\"')
     )
     return f"'{escaped}'"
 
@@ -203,18 +260,29 @@ def render_dump(snapshot: Snapshot, rows_per_insert: int = 200) -> str:
     ]
     for table in TABLE_ORDER:
         rows = snapshot.tables[table]
-        out += ["", "--", f"-- Table structure for table `{table}`", "--", "",
-                f"DROP TABLE IF EXISTS `{table}`;",
-                "/*!40101 SET @saved_cs_client     = @@character_set_client */;",
-                "/*!50503 SET character_set_client = utf8mb4 */;",
-                CREATE_TABLES[table] + ";",
-                "/*!40101 SET character_set_client = @saved_cs_client */;",
-                "", "--", f"-- Dumping data for table `{table}`", "--", "",
-                f"LOCK TABLES `{table}` WRITE;",
-                f"/*!40000 ALTER TABLE `{table}` DISABLE KEYS */;"]
+        out += [
+            "",
+            "--",
+            f"-- Table structure for table `{table}`",
+            "--",
+            "",
+            f"DROP TABLE IF EXISTS `{table}`;",
+            "/*!40101 SET @saved_cs_client     = @@character_set_client */;",
+            "/*!50503 SET character_set_client = utf8mb4 */;",
+            CREATE_TABLES[table] + ";",
+            "/*!40101 SET character_set_client = @saved_cs_client */;",
+            "",
+            "--",
+            f"-- Dumping data for table `{table}`",
+            "--",
+            "",
+            f"LOCK TABLES `{table}` WRITE;",
+            f"/*!40000 ALTER TABLE `{table}` DISABLE KEYS */;",
+        ]
         for start in range(0, len(rows), rows_per_insert):
             tuples = ",".join(
-                "(" + ",".join(sql_literal(value) for value in row) + ")" for row in rows[start:start + rows_per_insert]
+                "(" + ",".join(sql_literal(value) for value in row) + ")"
+                for row in rows[start : start + rows_per_insert]
             )
             out.append(f"INSERT INTO `{table}` VALUES {tuples};")
         out += [f"/*!40000 ALTER TABLE `{table}` ENABLE KEYS */;", "UNLOCK TABLES;"]

@@ -3,11 +3,11 @@
     .venv/bin/python tests/bench/bench_converter.py [--mb 220] [--workdir DIR]
 
 Generates a seeded mariadb-dump-shaped dump with varied column types, gzips it, then measures
-(all on the same .sql.gz, best of --repeat runs each): `gzip -dc > /dev/null` (the decompression floor), `gzip -dc | mariadb`
-into a private MariaDB server (what the Cloud SQL import route costs), and `convert_dump` in a
-child process (throughput and peak RSS). It also measures the converter's peak RSS on a dump
-whose data is a single 10 MB INSERT line. Throughput is MB of uncompressed dump per second.
-Not collected by pytest (no test_ prefix).
+(all on the same .sql.gz, best of --repeat runs each): `gzip -dc > /dev/null` (the decompression
+floor), `gzip -dc | mariadb` into a private MariaDB server (what the Cloud SQL import route
+costs), and `convert_dump` in a child process (throughput and peak RSS). It also measures the
+converter's peak RSS on a dump whose data is a single 10 MB INSERT line.
+Throughput is MB of uncompressed dump per second. Not collected by pytest (no test_ prefix).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.support.mariadb import MariaDB  # noqa: E402
 
-HEADER = """/*M!999999\\- enable the sandbox mode */ 
+HEADER = """/*M!999999\\- enable the sandbox mode */
 -- MariaDB dump 10.19  Distrib 10.11.19-MariaDB, for debian-linux-gnu (x86_64)
 /*!40101 SET NAMES utf8mb4 */;
 /*!40103 SET TIME_ZONE='+00:00' */;
@@ -62,13 +62,36 @@ TABLE_END = """/*!40000 ALTER TABLE `{name}` ENABLE KEYS */;
 UNLOCK TABLES;
 """
 TRAILER = "\n-- Dump completed on 2026-11-23 00:00:00\n"
-WORDS = ["alpha", "beta", "O\\'Brien", "café", "naïve", "中文", "😀", "back\\\\slash", "line\\nbreak", "tab\\t",
-         "quote\\\"d", "semi;colon", "paren),(", "plain", "text", "value", "x"]
+WORDS = [
+    "alpha",
+    "beta",
+    "O\\'Brien",
+    "café",
+    "naïve",
+    "中文",
+    "😀",
+    "back\\\\slash",
+    "line\\nbreak",
+    "tab\\t",
+    'quote\\"d',
+    "semi;colon",
+    "paren),(",
+    "plain",
+    "text",
+    "value",
+    "x",
+]
 
 
 def _escape_bytes(data: bytes) -> str:
-    out = (data.replace(b"\\", b"\\\\").replace(b"'", b"\\'").replace(b"\0", b"\\0")
-           .replace(b"\n", b"\\n").replace(b"\r", b"\\r").replace(b"\x1a", b"\\Z"))
+    out = (
+        data.replace(b"\\", b"\\\\")
+        .replace(b"'", b"\\'")
+        .replace(b"\0", b"\\0")
+        .replace(b"\n", b"\\n")
+        .replace(b"\r", b"\\r")
+        .replace(b"\x1a", b"\\Z")
+    )
     return out.decode("utf-8", errors="surrogateescape")  # raw bytes, written back unchanged
 
 
@@ -79,15 +102,15 @@ def _rows(rng: random.Random, start: int, count: int) -> list[str]:
         note = "NULL" if rng.random() < 0.2 else "'" + " ".join(rng.choices(WORDS, k=rng.randint(3, 25))) + "'"
         payload = "NULL" if rng.random() < 0.5 else "'" + _escape_bytes(rng.randbytes(rng.randint(0, 24))) + "'"
         rows.append(
-            f"({row_id},{rng.randint(-2**31, 2**31 - 1)},{rng.randint(0, 1)},"
-            f"{rng.randint(-10**11, 10**11)}.{rng.randint(0, 99):02d},{rng.random() * 1e6!r},'{name}',{note},"
+            f"({row_id},{rng.randint(-(2**31), 2**31 - 1)},{rng.randint(0, 1)},"
+            f"{rng.randint(-(10**11), 10**11)}.{rng.randint(0, 99):02d},{rng.random() * 1e6!r},'{name}',{note},"
             f"'20{rng.randint(0, 25):02d}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d} "
             f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}.{rng.randint(0, 999999):06d}',"
             f"'{rng.randint(1990, 2030)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}',"
             f"'20{rng.randint(10, 37):02d}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)} 0{rng.randint(0, 9)}:00:00',"
             f"'{rng.choice(['-', ''])}{rng.randint(0, 838)}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}',"
             f"'{rng.choice(['new', 'paid', 'void'])}',{payload},"
-            f"'{{\"k\": {rng.randint(0, 999)}, \"tags\": [\"a\", \"b\"]}}')"
+            f'\'{{"k": {rng.randint(0, 999)}, "tags": ["a", "b"]}}\')'
         )
     return rows
 
@@ -157,8 +180,10 @@ def _process_cpu(pid: int) -> float:
 
 def run_converter(dump: Path, out: Path) -> tuple[float, float, int]:
     """(wall seconds, CPU seconds, peak RSS in bytes) of convert_dump in a fresh child process."""
-    code = ("import sys; from pathlib import Path; from elt_pipeline.converter import convert_dump; "
-            "convert_dump(Path(sys.argv[1]), Path(sys.argv[2]))")
+    code = (
+        "import sys; from pathlib import Path; from elt_pipeline.converter import convert_dump; "
+        "convert_dump(Path(sys.argv[1]), Path(sys.argv[2]))"
+    )
     start = time.perf_counter()
     process = subprocess.Popen([sys.executable, "-c", code, str(dump), str(out)], cwd=ROOT)
     _, status, usage = os.wait4(process.pid, 0)
@@ -192,8 +217,9 @@ def main() -> None:
     gunzip = min(timed(f"gzip -dc '{packed}' > /dev/null") for _ in repeat)
     # A server sized for a bulk load (not the small test defaults), so the baseline is fair.
     shutil.rmtree(work / "mariadb", ignore_errors=True)
-    server = MariaDB.start(work / "mariadb", server_args=("--innodb-buffer-pool-size=1G",
-                                                         "--innodb-log-file-size=512M"))
+    server = MariaDB.start(
+        work / "mariadb", server_args=("--innodb-buffer-pool-size=1G", "--innodb-log-file-size=512M")
+    )
     try:
         client = f"mariadb --no-defaults --socket='{server.socket}' --user=root bench"
         imports = []
@@ -219,8 +245,10 @@ def main() -> None:
     print(f"{'':>15}  {'wall':>8} {'MB/s':>8}   {'CPU':>8} {'MB/CPU-s':>8}")
     for label, (wall, cpu) in [("gzip -dc", gunzip), ("mariadb import", mariadb_import), ("converter", converter)]:
         print(f"{label:>15}: {wall:7.2f}s {mb / wall:8.1f}   {cpu:7.2f}s {mb / cpu:8.1f}")
-    print(f"converter vs mariadb import: {mariadb_import[0] / converter[0]:.1f}x faster (wall), "
-          f"{mariadb_import[1] / converter[1]:.1f}x less CPU (client + server)")
+    print(
+        f"converter vs mariadb import: {mariadb_import[0] / converter[0]:.1f}x faster (wall), "
+        f"{mariadb_import[1] / converter[1]:.1f}x less CPU (client + server)"
+    )
     print(f"converter vs gzip -dc floor: {converter[0] / gunzip[0]:.1f}x slower (wall)")
     print(f"converter peak RSS: {converter_rss / 2**20:.0f} MB")
     print(f"single {line_mb:.1f} MB INSERT line: {line_s:.2f} s, peak RSS {line_rss / 2**20:.0f} MB")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
-HEADER = """/*M!999999\\- enable the sandbox mode */ 
+HEADER = """/*M!999999\\- enable the sandbox mode */
 -- MariaDB dump 10.19  Distrib 10.11.19-MariaDB, for debian-linux-gnu (x86_64)
 /*!40101 SET NAMES utf8mb4 */;
 /*!40103 SET TIME_ZONE='+00:00' */;

@@ -9,25 +9,75 @@ DB2 = "conv_diff_b"
 
 # (column, type) of `all_types`; `id` is the primary key.
 TYPED_COLUMNS = [
-    ("ti", "tinyint"), ("tiu", "tinyint unsigned"), ("b1", "tinyint(1)"),
-    ("si", "smallint"), ("siu", "smallint unsigned"), ("mi", "mediumint"), ("miu", "mediumint unsigned"),
-    ("i", "int"), ("iu", "int unsigned"), ("bi", "bigint"), ("biu", "bigint unsigned"),
-    ("d52", "decimal(5,2)"), ("d6530", "decimal(65,30)"), ("d3810", "decimal(38,10)"), ("d200", "decimal(20,0)"),
-    ("f", "float"), ("db", "double"),
-    ("dt", "date"), ("dtm", "datetime"), ("dtm3", "datetime(3)"), ("dtm6", "datetime(6)"),
-    ("ts", "timestamp NULL DEFAULT NULL"), ("ts6", "timestamp(6) NULL DEFAULT NULL"),
-    ("tm", "time"), ("tm6", "time(6)"), ("yr", "year"),
-    ("c", "char(10)"), ("vc", "varchar(255)"), ("tx", "text"), ("ltx", "longtext"),
-    ("lat", "varchar(50) CHARACTER SET latin1"), ("u3", "varchar(50) CHARACTER SET utf8mb3"),
-    ("bn", "binary(4)"), ("vb", "varbinary(300)"), ("bl", "blob"), ("lb", "longblob"),
-    ("bt1", "bit(1)"), ("bt10", "bit(10)"), ("bt64", "bit(64)"),
-    ("en", "enum('a','b','x''y','),(','')"), ("st", "set('r','g','b')"),
-    ("js", "json"), ("geo", "geometry"), ("pt", "point"),
+    ("ti", "tinyint"),
+    ("tiu", "tinyint unsigned"),
+    ("b1", "tinyint(1)"),
+    ("si", "smallint"),
+    ("siu", "smallint unsigned"),
+    ("mi", "mediumint"),
+    ("miu", "mediumint unsigned"),
+    ("i", "int"),
+    ("iu", "int unsigned"),
+    ("bi", "bigint"),
+    ("biu", "bigint unsigned"),
+    ("d52", "decimal(5,2)"),
+    ("d6530", "decimal(65,30)"),
+    ("d3810", "decimal(38,10)"),
+    ("d200", "decimal(20,0)"),
+    ("f", "float"),
+    ("db", "double"),
+    ("dt", "date"),
+    ("dtm", "datetime"),
+    ("dtm3", "datetime(3)"),
+    ("dtm6", "datetime(6)"),
+    ("ts", "timestamp NULL DEFAULT NULL"),
+    ("ts6", "timestamp(6) NULL DEFAULT NULL"),
+    ("tm", "time"),
+    ("tm6", "time(6)"),
+    ("yr", "year"),
+    ("c", "char(10)"),
+    ("vc", "varchar(255)"),
+    ("tx", "text"),
+    ("ltx", "longtext"),
+    ("lat", "varchar(50) CHARACTER SET latin1"),
+    ("u3", "varchar(50) CHARACTER SET utf8mb3"),
+    ("bn", "binary(4)"),
+    ("vb", "varbinary(300)"),
+    ("bl", "blob"),
+    ("lb", "longblob"),
+    ("bt1", "bit(1)"),
+    ("bt10", "bit(10)"),
+    ("bt64", "bit(64)"),
+    ("en", "enum('a','b','x''y','),(','')"),
+    ("st", "set('r','g','b')"),
+    ("js", "json"),
+    ("geo", "geometry"),
+    ("pt", "point"),
 ]
 
 HOSTILE = [
-    "'),('", "\\", "\\\\", "'", "''", '"', "\\'", "a\0b", "\b\n\r\t\x1a", "%_\\%\\_", "*/", "/*!50000 x */",
-    ";", ";;", "-- c", "# c", "NULL", "null", "😀 ünïcödé 中文", "\u2028\u00a0", " trailing ", "",
+    "'),('",
+    "\\",
+    "\\\\",
+    "'",
+    "''",
+    '"',
+    "\\'",
+    "a\0b",
+    "\b\n\r\t\x1a",
+    "%_\\%\\_",
+    "*/",
+    "/*!50000 x */",
+    ";",
+    ";;",
+    "-- c",
+    "# c",
+    "NULL",
+    "null",
+    "😀 ünïcödé 中文",
+    "\u2028\u00a0",
+    " trailing ",
+    "",
 ]
 
 BYTES_ALL = bytes(range(256))
@@ -84,7 +134,7 @@ def _hostile_rows(start: int) -> list[str]:
     for offset, value in enumerate(HOSTILE):
         literal = sql_string(value)
         cells = []
-        for name, kind in TYPED_COLUMNS:
+        for name, _kind in TYPED_COLUMNS:
             if name in ("vc", "tx", "ltx", "u3", "vb", "bl", "lb"):
                 cells.append(literal)
             elif name == "c":
@@ -97,8 +147,14 @@ def _hostile_rows(start: int) -> list[str]:
 
 def sql_string(value: str) -> str:
     """A MySQL string literal for `value` (backslash escapes)."""
-    escaped = (value.replace("\\", "\\\\").replace("'", "\\'").replace("\0", "\\0")
-               .replace("\n", "\\n").replace("\r", "\\r").replace("\x1a", "\\Z"))
+    escaped = (
+        value.replace("\\", "\\\\")
+        .replace("'", "\\'")
+        .replace("\0", "\\0")
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")
+        .replace("\x1a", "\\Z")
+    )
     return f"'{escaped}'"
 
 
@@ -108,10 +164,12 @@ def _bulk_rows(count: int, seed: int = 7) -> list[str]:
     for row in range(count):
         text = "".join(rng.choice("abc'\\\"\n,()é😀;") for _ in range(rng.randint(0, 40)))
         blob = bytes(rng.randrange(256) for _ in range(rng.randint(0, 30)))
-        amount = f"{rng.randint(-10**9, 10**9)}.{rng.randint(0, 99):02d}"
+        amount = f"{rng.randint(-(10**9), 10**9)}.{rng.randint(0, 99):02d}"
         stamp = f"20{rng.randint(0, 37):02d}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d} 01:02:03"
-        rows.append(f"({row}, {sql_string(text)}, x'{blob.hex()}', {amount}, '{stamp}', "
-                    f"{rng.choice(['NULL', str(rng.randint(-2**63, 2**63 - 1))])})")
+        rows.append(
+            f"({row}, {sql_string(text)}, x'{blob.hex()}', {amount}, '{stamp}', "
+            f"{rng.choice(['NULL', str(rng.randint(-(2**63), 2**63 - 1))])})"
+        )
     return rows
 
 
@@ -132,7 +190,7 @@ CREATE TABLE all_types (
   {columns}
 ) ENGINE=InnoDB;
 INSERT INTO all_types (`id`, {names}) VALUES
-{(','+chr(10)).join(rows)};
+{("," + chr(10)).join(rows)};
 
 SET SESSION sql_mode = 'ALLOW_INVALID_DATES';
 INSERT INTO all_types (`id`, `dt`, `dtm`, `dtm6`) VALUES (6, '2021-02-31', '2021-04-31 10:00:00', '2023-02-29 00:00:00.5');
@@ -161,7 +219,7 @@ CREATE TABLE empty_table (id bigint unsigned NOT NULL, note text, at datetime(6)
 
 CREATE TABLE bulk (id int NOT NULL PRIMARY KEY, txt varchar(200), raw varbinary(64),
                    amount decimal(12,2), at timestamp NULL, big bigint);
-INSERT INTO bulk VALUES {','.join(_bulk_rows(3000))};
+INSERT INTO bulk VALUES {",".join(_bulk_rows(3000))};
 
 CREATE VIEW all_types_view AS SELECT id, vc FROM all_types;
 CREATE TRIGGER bulk_guard BEFORE INSERT ON bulk FOR EACH ROW SET NEW.txt = concat(NEW.txt, ';;');

@@ -52,7 +52,7 @@ def expected_value(text: str | None, mysql_type: str, arrow_type: str = ""):
         if _zero_date(text):
             return None
         value = dt.datetime.fromisoformat(text)
-        return value.replace(tzinfo=dt.timezone.utc) if "tz=UTC" in arrow_type else value
+        return value.replace(tzinfo=dt.UTC) if "tz=UTC" in arrow_type else value
     if base == "time":
         sign, hours, minutes, seconds, fraction = _TIME.match(text).groups()
         micros = ((int(hours) * 60 + int(minutes)) * 60 + int(seconds)) * 1_000_000
@@ -72,15 +72,17 @@ def _zero_date(text: str) -> bool:
     return False
 
 
-def compare_table(server, database: str, table_name: str, out_dir: Path, manifest_table: TableManifest,
-                  key: str) -> int:
+def compare_table(
+    server, database: str, table_name: str, out_dir: Path, manifest_table: TableManifest, key: str
+) -> int:
     """Assert every value of the table equals the server's; returns the number of values checked."""
     converted = read_parquet(out_dir, manifest_table)
     columns = manifest_table.columns
     expressions = ", ".join(server_expression(c.name, c.mysql_type) for c in columns)
     quoted_table = f"`{table_name.replace('`', '``')}`"
-    rows = server.query(f"SET time_zone = '+00:00'; SELECT {expressions} FROM {database}.{quoted_table} "
-                        f"ORDER BY `{key}`")
+    rows = server.query(
+        f"SET time_zone = '+00:00'; SELECT {expressions} FROM {database}.{quoted_table} ORDER BY `{key}`"
+    )
     assert converted.num_rows == len(rows) == manifest_table.row_count
     order = np.argsort(converted.column(key).to_numpy(zero_copy_only=False), kind="stable")
     converted = converted.take(pa.array(order))

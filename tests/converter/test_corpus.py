@@ -14,7 +14,6 @@ from tests.converter.oracle import read_parquet
 from tests.support.corpus import CORPUS_DUMPS, corpus_dir
 from tests.support.required import skip_or_fail
 
-
 if not CORPUS_DUMPS:
     skip_or_fail(f"no corpus dumps in {corpus_dir()} (set ELT_CORPUS_DIR)", module_level=True)
 
@@ -69,7 +68,10 @@ def test_corpus_dump_matches_groundtruth(dump, groundtruth, tmp_path):
             if "sum" in truth:
                 assert Decimal(sum(present)) == Decimal(truth["sum"]), (name, info.name)
                 if present:
-                    assert (Decimal(min(present)), Decimal(max(present))) == (Decimal(truth["min"]), Decimal(truth["max"]))
+                    assert (Decimal(min(present)), Decimal(max(present))) == (
+                        Decimal(truth["min"]),
+                        Decimal(truth["max"]),
+                    )
             elif truth.get("min") is not None:
                 texts = [v for v in canon if v is not None]
                 assert (min(texts).decode(), max(texts).decode()) == (truth["min"], truth["max"]), (name, info.name)

@@ -13,16 +13,30 @@ from elt_pipeline.lib.manifest import MANIFEST_NAME, Manifest
 from tests.converter.fixtures_sql import DB, DB2, TYPED_COLUMNS, setup_sql
 from tests.converter.oracle import compare_table
 
-KEYS = {"all_types": "id", "odd_numbers": "id", "we`ird tab": "sel ect", "generated": "id", "bulk": "id", "latin_only": "id",
-        "empty_table": "id"}
+KEYS = {
+    "all_types": "id",
+    "odd_numbers": "id",
+    "we`ird tab": "sel ect",
+    "generated": "id",
+    "bulk": "id",
+    "latin_only": "id",
+    "empty_table": "id",
+}
 STYLES = {
     "extended": [DB],
     "skip-extended-insert": ["--skip-extended-insert", DB],
     "complete-insert": ["--complete-insert", DB],
     "hex-blob": ["--hex-blob", DB],
     "small-net-buffer": ["--net-buffer-length=4096", DB],
-    "databases-routines-triggers": ["--databases", DB, DB2, "--routines", "--triggers", "--events",
-                                    "--single-transaction"],
+    "databases-routines-triggers": [
+        "--databases",
+        DB,
+        DB2,
+        "--routines",
+        "--triggers",
+        "--events",
+        "--single-transaction",
+    ],
     "latin1-connection": ["--default-character-set=latin1", "--databases", DB2],
     # TIMESTAMPs in the server's zone (UTC here), so converted as naive timestamps
     "skip-tz-utc-insert-ignore": ["--skip-tz-utc", "--insert-ignore", "--skip-add-locks", "--skip-disable-keys", DB],
@@ -56,7 +70,8 @@ def test_dump_style_converts_exactly(loaded, tmp_path, style):
         checked += compare_table(loaded, database, name, out, table, KEYS[name])
     if style.startswith("skip-tz-utc"):
         assert {c.arrow_type for c in manifest.tables["all_types"].columns if c.mysql_type.startswith("timestamp")} == {
-            "timestamp[us]"}
+            "timestamp[us]"
+        }
     if "all_types" in manifest.tables:
         assert checked > 19_000
         assert manifest.tables["empty_table"].row_count == 0
@@ -69,11 +84,29 @@ def test_manifest_records_types_and_policies(loaded, tmp_path):
     columns = {c.name: c for c in manifest.tables["all_types"].columns}
     assert [c.name for c in manifest.tables["all_types"].columns] == ["id"] + [n for n, _ in TYPED_COLUMNS]
     expected_arrow = {
-        "ti": "int8", "tiu": "uint8", "b1": "int8", "mi": "int32", "miu": "uint32", "biu": "uint64",
-        "d52": "decimal128(5, 2)", "d6530": "decimal256(65, 30)", "d3810": "decimal128(38, 10)",
-        "f": "float", "db": "double", "dt": "date32[day]", "dtm": "timestamp[us]", "ts6": "timestamp[us, tz=UTC]",
-        "tm": "int64", "yr": "int16", "en": "string", "st": "string", "js": "string", "geo": "binary",
-        "bt64": "uint64", "lb": "binary", "lat": "string",
+        "ti": "int8",
+        "tiu": "uint8",
+        "b1": "int8",
+        "mi": "int32",
+        "miu": "uint32",
+        "biu": "uint64",
+        "d52": "decimal128(5, 2)",
+        "d6530": "decimal256(65, 30)",
+        "d3810": "decimal128(38, 10)",
+        "f": "float",
+        "db": "double",
+        "dt": "date32[day]",
+        "dtm": "timestamp[us]",
+        "ts6": "timestamp[us, tz=UTC]",
+        "tm": "int64",
+        "yr": "int16",
+        "en": "string",
+        "st": "string",
+        "js": "string",
+        "geo": "binary",
+        "bt64": "uint64",
+        "lb": "binary",
+        "lat": "string",
     }
     assert {name: columns[name].arrow_type for name in expected_arrow} == expected_arrow
     assert columns["biu"].mysql_type == "bigint(20) unsigned"

@@ -100,8 +100,7 @@ def test_policy_naming_unknown_column_fails(tmp_path):
 
 
 def test_qualified_names_match_bare_table_name(tmp_path):
-    body = (ROWS.replace("INSERT INTO `people`", "INSERT INTO `shop`.`people`")
-            .replace("(1,'Ann'", "(1,'Ann'"))
+    body = ROWS.replace("INSERT INTO `people`", "INSERT INTO `shop`.`people`").replace("(1,'Ann'", "(1,'Ann'")
     dump = write_dump(tmp_path / "d.sql", body)
     text = dump.read_text().replace("CREATE TABLE `people`", "CREATE TABLE `shop`.`people`")
     dump.write_text(text)
@@ -112,7 +111,7 @@ def test_qualified_names_match_bare_table_name(tmp_path):
 def test_same_table_in_two_databases_is_refused(tmp_path):
     dump = write_dump(tmp_path / "d.sql")
     text = dump.read_text()
-    create = text[text.index("CREATE TABLE"):text.index("LOCK TABLES")]
+    create = text[text.index("CREATE TABLE") : text.index("LOCK TABLES")]
     dump.write_text(text.replace("LOCK TABLES", "USE `other_db`;\n" + create + "LOCK TABLES", 1))
     with pytest.raises(DumpError, match="declared twice"):
         convert_dump(dump, tmp_path / "out")
@@ -126,7 +125,14 @@ def test_mysql8_mysqldump_forms(tmp_path):
     table = manifest.tables["blobs"]
     assert table.omitted_columns == ["g"]  # MySQL's mysqldump leaves generated columns out
     assert [c.arrow_type for c in table.columns] == [
-        "int32", "binary", "uint64", "decimal128(10, 2)", "uint64", "string", "timestamp[us, tz=UTC]"]
+        "int32",
+        "binary",
+        "uint64",
+        "decimal128(10, 2)",
+        "uint64",
+        "string",
+        "timestamp[us, tz=UTC]",
+    ]
     data = rows(out, manifest, "blobs")
     assert [(r["data"], r["flag"], r["amount"], r["doc"]) for r in data] == [
         (b"a\0b'", 0, Decimal("1.50"), '{"a": "\\u00e9"}'),
@@ -138,8 +144,10 @@ def test_mysql8_mysqldump_forms(tmp_path):
 
 
 def test_escapes_and_sql_lookalikes(tmp_path):
-    body = (r"INSERT INTO `people` VALUES (1,'\0\'\"\b\n\r\t\Z\\\%\_''x',NULL,NULL),"
-            "(2,'''),(''',NULL,NULL),(3,\"dq \"\" \\\" s\",NULL,NULL),(4,_utf8mb4'é',NULL,NULL);\n")
+    body = (
+        r"INSERT INTO `people` VALUES (1,'\0\'\"\b\n\r\t\Z\\\%\_''x',NULL,NULL),"
+        "(2,'''),(''',NULL,NULL),(3,\"dq \"\" \\\" s\",NULL,NULL),(4,_utf8mb4'é',NULL,NULL);\n"
+    )
     dump = write_dump(tmp_path / "d.sql", body)
     manifest = convert_dump(dump, tmp_path / "out")
     names = [r["name"] for r in rows(tmp_path / "out", manifest, "people")]

@@ -16,7 +16,7 @@ isal_zlib = pytest.importorskip("isal.isal_zlib", reason="isal not installed: on
 
 def gunzip(data: bytes, inflate, block: int = 1 << 16):
     """Decompressed bytes, or the kind of Problem raised."""
-    blocks = [data[i:i + block] for i in range(0, len(data), block)]
+    blocks = [data[i : i + block] for i in range(0, len(data), block)]
     try:
         return b"".join(_gunzip(blocks[0], iter(blocks[1:]), inflate))
     except Problem as problem:

@@ -18,10 +18,38 @@ if Core is None:
     skip_or_fail("compiled tokenizer not built (pip install -e .)", module_level=True)
 
 TOKENS = [
-    "NULL", "0", "-1", "+2.5", ".5", "1e10", "-1.5E-3", "18446744073709551615", "0x", "0x0A1", "0xCAFE",
-    "X'00ff'", "x''", "b'101'", "b''", "0b1", "''", "'a''b'", "'\\0\\'\\\"\\b\\n\\r\\t\\Z\\\\\\%\\_\\x'",
-    "'),('", "';'", "'é😀'", '"dq "" \\" x"', "_binary 'x'", "_utf8mb4'y'", "/*!50000 7 */", "/* c */ 8",
-    "/*M!100000 'm' */", "'line\nbreak'", "'\\\\'", "'a\"\"b'", '"a\'\'b"',
+    "NULL",
+    "0",
+    "-1",
+    "+2.5",
+    ".5",
+    "1e10",
+    "-1.5E-3",
+    "18446744073709551615",
+    "0x",
+    "0x0A1",
+    "0xCAFE",
+    "X'00ff'",
+    "x''",
+    "b'101'",
+    "b''",
+    "0b1",
+    "''",
+    "'a''b'",
+    "'\\0\\'\\\"\\b\\n\\r\\t\\Z\\\\\\%\\_\\x'",
+    "'),('",
+    "';'",
+    "'é😀'",
+    '"dq "" \\" x"',
+    "_binary 'x'",
+    "_utf8mb4'y'",
+    "/*!50000 7 */",
+    "/* c */ 8",
+    "/*M!100000 'm' */",
+    "'line\nbreak'",
+    "'\\\\'",
+    "'a\"\"b'",
+    "\"a''b\"",
 ]
 
 
@@ -39,8 +67,8 @@ def run(tokenizer_class, data: bytes, keep: list[bool], sizes: list[int]):
     tokenizer = tokenizer_class(keep)
     tokenizer.set_header(HEADER)
     buf, pos, line, start = b"", 0, 1, 0
-    for index, size in enumerate(sizes + [len(data)]):
-        buf = buf[pos:] + data[start:start + size]
+    for _index, size in enumerate([*sizes, len(data)]):
+        buf = buf[pos:] + data[start : start + size]
         start += size
         pos = 0
         final = start >= len(data)
@@ -63,7 +91,7 @@ def test_random_values_identical(seed):
         data += rng.choice([b"\n", b" ", b"\n\n"]) + HEADER + random_values(rng, columns, rng.randint(1, 3))
     if seed % 3 == 1:  # damage it: errors must match too
         cut = rng.randrange(len(data))
-        data = data[:cut] + data[cut + rng.randint(1, 3):]
+        data = data[:cut] + data[cut + rng.randint(1, 3) :]
     if seed % 3 == 2:
         data = data[: rng.randrange(1, len(data))]
     keep = [rng.random() < 0.8 for _ in range(columns)]
@@ -71,8 +99,22 @@ def test_random_values_identical(seed):
     assert run(CTokenizer, data, keep, sizes) == run(PyTokenizer, data, keep, sizes)
 
 
-@pytest.mark.parametrize("bad", [b" (1,2)", b" (1,2),(3", b" (1,'x", b" (1,2);", b" (1 2);", b" (1,zz);",
-                                 b" ((1,2);", b" (1,2)(3,4);", b" (1,2,3);", b" (0x1g,2);", b" (1e5x,2);"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        b" (1,2)",
+        b" (1,2),(3",
+        b" (1,'x",
+        b" (1,2);",
+        b" (1 2);",
+        b" (1,zz);",
+        b" ((1,2);",
+        b" (1,2)(3,4);",
+        b" (1,2,3);",
+        b" (0x1g,2);",
+        b" (1e5x,2);",
+    ],
+)
 def test_errors_identical(bad):
     assert run(CTokenizer, bad, [True, True], []) == run(PyTokenizer, bad, [True, True], [])
 
@@ -81,7 +123,7 @@ def tokenize_dump(path: Path, tokenizer_class, chunk: int):
     """Rows and row lines per table of a dump through `tokenizer_class`, input cut into `chunk`s."""
     source = DumpSource(path, None)
     data = b"".join(source.chunks())
-    reader = Reader(iter([data[i:i + chunk] for i in range(0, len(data), chunk)]))
+    reader = Reader(iter([data[i : i + chunk] for i in range(0, len(data), chunk)]))
     widths, out = {}, {}
     for statement in reader.statements():
         if isinstance(statement, Insert):
@@ -99,8 +141,9 @@ def tokenize_dump(path: Path, tokenizer_class, chunk: int):
     return out
 
 
-@pytest.mark.parametrize("dump", [d for d in CORPUS_DUMPS if d.name.split(".")[1] in ("default", "hexblob", "skipext")],
-                         ids=lambda d: d.name)
+@pytest.mark.parametrize(
+    "dump", [d for d in CORPUS_DUMPS if d.name.split(".")[1] in ("default", "hexblob", "skipext")], ids=lambda d: d.name
+)
 def test_corpus_identical(dump):
     assert tokenize_dump(dump, CTokenizer, 1 << 16) == tokenize_dump(dump, PyTokenizer, 7777)
 
@@ -133,14 +176,35 @@ def test_time_parsers_identical(seed):
         return pa.Array.from_buffers(pa.int64(), len(array), [validity, pa.py_buffer(values)])
 
     rng = random.Random(seed)
-    pieces = ["-", "--", "", "0", "7", "838", "1234", ":", "59", "5", "00", ".", ".5", ".123456", ".1234567", "x", " ", "٣"]
+    pieces = [
+        "-",
+        "--",
+        "",
+        "0",
+        "7",
+        "838",
+        "1234",
+        ":",
+        "59",
+        "5",
+        "00",
+        ".",
+        ".5",
+        ".123456",
+        ".1234567",
+        "x",
+        " ",
+        "٣",
+    ]
     values = []
     for _ in range(50):
         if rng.random() < 0.1:
             values.append(None)
         elif rng.random() < 0.7:
-            values.append(f"{rng.choice(['-', ''])}{rng.randint(0, 838)}:{rng.randint(0, 59):02d}:"
-                          f"{rng.randint(0, 59):02d}{rng.choice(['', '.' + str(rng.randint(0, 999999))])}")
+            values.append(
+                f"{rng.choice(['-', ''])}{rng.randint(0, 838)}:{rng.randint(0, 59):02d}:"
+                f"{rng.randint(0, 59):02d}{rng.choice(['', '.' + str(rng.randint(0, 999999))])}"
+            )
         else:
             values.append("".join(rng.choice(pieces) for _ in range(rng.randint(0, 6))))
     assert _time_result(compiled, values) == _time_result(_time_micros, values)

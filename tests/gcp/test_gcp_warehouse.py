@@ -155,9 +155,7 @@ def test_incompatible_drift_fails_and_changes_nothing(warehouse, put):
 
     assert warehouse.client.get_table(table_id).schema == schema_before  # not even the new column
     assert rows(warehouse) == before
-    assert [t.table_id for t in warehouse.client.list_tables(f"{warehouse.project}.{warehouse.dataset}")] == [
-        "orders"
-    ]
+    assert [t.table_id for t in warehouse.client.list_tables(f"{warehouse.project}.{warehouse.dataset}")] == ["orders"]
 
 
 def test_partition_columns_in_the_source_are_refused(warehouse, put):

@@ -79,9 +79,11 @@ def test_landing_listing_and_bigquery_partition_replace_on_real_gcp(real):
     warehouse.replace_partition("orders", first, put(bucket, source.slice(0, 1)))
     assert warehouse.partition_row_count("orders", first) == 1
     assert warehouse.partition_row_count("orders", other) == 2
-    (row,) = bq.query(
-        f"SELECT * FROM `{PROJECT}.{dataset}.orders` WHERE _source_db = 'shop_eu'"
-    ).to_arrow(create_bqstorage_client=False).to_pylist()
+    (row,) = (
+        bq.query(f"SELECT * FROM `{PROJECT}.{dataset}.orders` WHERE _source_db = 'shop_eu'")
+        .to_arrow(create_bqstorage_client=False)
+        .to_pylist()
+    )
     assert row["big"] == Decimal(2**64 - 1)
     assert Decimal(row["wide"]) == Decimal("1" * 35 + "." + "5" * 30)
     assert row["created"] == dt.datetime(2024, 1, 1, 12, 0, 0, 123456)

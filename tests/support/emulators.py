@@ -136,13 +136,20 @@ def start_fake_gcs(workdir: Path) -> FakeGcs:
         process = subprocess.Popen(
             [
                 str(binary),
-                "-scheme", "http",
-                "-host", "127.0.0.1",
-                "-port", str(port),
-                "-backend", "filesystem",
-                "-filesystem-root", str(root),
-                "-public-host", f"127.0.0.1:{port}",
-                "-log-level", "warn",
+                "-scheme",
+                "http",
+                "-host",
+                "127.0.0.1",
+                "-port",
+                str(port),
+                "-backend",
+                "filesystem",
+                "-filesystem-root",
+                str(root),
+                "-public-host",
+                f"127.0.0.1:{port}",
+                "-log-level",
+                "warn",
             ],
             stdin=subprocess.DEVNULL,
             stdout=output,
@@ -158,17 +165,26 @@ def start_bqemulator(workdir: Path, gcs_root: Path, project: str) -> BqEmulator:
     executable = find_bqemulator()
     rest_port, grpc_port = free_port(), free_port()
     log = workdir / "bqemulator.log"
-    environ = {
-        key: value for key, value in os.environ.items() if not key.startswith(("BQEMU_", "GOOGLE_"))
-    }
+    environ = {key: value for key, value in os.environ.items() if not key.startswith(("BQEMU_", "GOOGLE_"))}
     environ["BQEMU_GCS_LOCAL_ROOT"] = str(gcs_root)
     with log.open("wb") as output:
         process = subprocess.Popen(
             [
-                str(executable), "start",
-                "--rest-host", "127.0.0.1", "--rest-port", str(rest_port),
-                "--grpc-host", "127.0.0.1", "--grpc-port", str(grpc_port),
-                "--ephemeral", "--project", project, "--log-level", "warning",
+                str(executable),
+                "start",
+                "--rest-host",
+                "127.0.0.1",
+                "--rest-port",
+                str(rest_port),
+                "--grpc-host",
+                "127.0.0.1",
+                "--grpc-port",
+                str(grpc_port),
+                "--ephemeral",
+                "--project",
+                project,
+                "--log-level",
+                "warning",
             ],
             env=environ,
             stdin=subprocess.DEVNULL,

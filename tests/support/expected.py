@@ -11,8 +11,17 @@ from elt_pipeline.lib.sample_data import Snapshot
 
 REVENUE_STATUSES = {"placed", "shipped", "delivered"}
 FEATURE_COLUMNS = [
-    "email_sha256", "country_code", "is_marketing_opt_in", "tenure_days", "n_orders", "n_cancelled",
-    "n_returned", "total_revenue", "avg_order_value", "days_since_last_order", "n_orders_last_30d",
+    "email_sha256",
+    "country_code",
+    "is_marketing_opt_in",
+    "tenure_days",
+    "n_orders",
+    "n_cancelled",
+    "n_returned",
+    "total_revenue",
+    "avg_order_value",
+    "days_since_last_order",
+    "n_orders_last_30d",
 ]
 
 

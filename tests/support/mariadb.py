@@ -57,20 +57,40 @@ class MariaDB:
         root.mkdir(parents=True, exist_ok=True)
         datadir = root / "data"
         subprocess.run(
-            [_which("mariadb-install-db"), "--no-defaults", f"--datadir={datadir}", "--user=root",
-             "--skip-test-db", "--auth-root-authentication-method=normal"],
-            check=True, capture_output=True,
+            [
+                _which("mariadb-install-db"),
+                "--no-defaults",
+                f"--datadir={datadir}",
+                "--user=root",
+                "--skip-test-db",
+                "--auth-root-authentication-method=normal",
+            ],
+            check=True,
+            capture_output=True,
         )
         socket_path = root / "mariadb.sock"
         port = _free_port()
-        log = open(root / "mariadbd.log", "wb")
+        log = open(root / "mariadbd.log", "wb")  # noqa: SIM115 (open while the server runs)
         process = subprocess.Popen(
-            [_which("mariadbd"), "--no-defaults", f"--datadir={datadir}", f"--socket={socket_path}",
-             f"--port={port}", "--bind-address=127.0.0.1", "--skip-networking=0", "--skip-grant-tables",
-             "--user=root", f"--pid-file={root / 'mariadbd.pid'}", "--innodb-buffer-pool-size=64M",
-             "--innodb-log-file-size=64M", "--skip-log-bin", "--innodb-flush-log-at-trx-commit=0",
-             *server_args],
-            stdout=log, stderr=subprocess.STDOUT,
+            [
+                _which("mariadbd"),
+                "--no-defaults",
+                f"--datadir={datadir}",
+                f"--socket={socket_path}",
+                f"--port={port}",
+                "--bind-address=127.0.0.1",
+                "--skip-networking=0",
+                "--skip-grant-tables",
+                "--user=root",
+                f"--pid-file={root / 'mariadbd.pid'}",
+                "--innodb-buffer-pool-size=64M",
+                "--innodb-log-file-size=64M",
+                "--skip-log-bin",
+                "--innodb-flush-log-at-trx-commit=0",
+                *server_args,
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         server = cls(root, process, socket_path, port)
         deadline = time.monotonic() + timeout
@@ -87,7 +107,7 @@ class MariaDB:
         return [_which(program), "--no-defaults", f"--socket={self.socket}", "--user=root"]
 
     def _ping(self) -> bool:
-        done = subprocess.run(self._client() + ["-e", "SELECT 1"], capture_output=True)
+        done = subprocess.run([*self._client(), "-e", "SELECT 1"], capture_output=True)
         return done.returncode == 0
 
     def execute(self, sql: str, database: str | None = None) -> None:
@@ -100,15 +120,14 @@ class MariaDB:
     def import_file(self, path: Path, database: str | None = None) -> None:
         """`mariadb [database] < path` (a plain .sql file)."""
         with open(path, "rb") as handle:
-            done = subprocess.run(self._client() + ([database] if database else []), stdin=handle,
-                                  capture_output=True)
+            done = subprocess.run(self._client() + ([database] if database else []), stdin=handle, capture_output=True)
         if done.returncode != 0:
             raise RuntimeError(f"mariadb import failed: {done.stderr.decode(errors='replace')[-2000:]}")
 
     def query(self, sql: str, database: str | None = None) -> list[tuple[str | None, ...]]:
         """Rows of the last result set of `sql`, as text (NULL -> None)."""
         args = self._client() + ["--batch", "--skip-column-names"] + ([database] if database else [])
-        done = subprocess.run(args + ["-e", sql], capture_output=True)
+        done = subprocess.run([*args, "-e", sql], capture_output=True)
         if done.returncode != 0:
             raise RuntimeError(f"mariadb query failed: {done.stderr.decode(errors='replace')}")
         rows = []

@@ -37,7 +37,10 @@ class InProcessDaemon:
     def tick_landing_sensor(self) -> list[RunRequest]:
         sensor = self.defs.resolve_sensor_def("landed_dumps")
         context = build_sensor_context(
-            instance=self.instance, cursor=self.cursor, definitions=self.defs, sensor_name=sensor.name,
+            instance=self.instance,
+            cursor=self.cursor,
+            definitions=self.defs,
+            sensor_name=sensor.name,
             resources=self.defs.resources,
         )
         result: SensorResult = sensor(context)

@@ -1,6 +1,5 @@
 """The dbt project as assets: `dbt build --vars '{dump_date: ...}'` per dump-date partition."""
 
-
 import json
 
 from dagster import AssetExecutionContext, DailyPartitionsDefinition

@@ -13,7 +13,6 @@ from dagster_dbt import DbtCliResource, DbtProject
 
 from elt_pipeline.settings import DBT_PROJECT_DIR, Settings
 
-
 PROJECT_FOLDERS = ("models", "macros", "tests")
 
 
@@ -29,7 +28,9 @@ def export_dbt_env(settings: Settings) -> None:
 
 def dbt_resource(settings: Settings) -> DbtCliResource:
     return DbtCliResource(
-        project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR), target=settings.dbt_target,
+        project_dir=str(DBT_PROJECT_DIR),
+        profiles_dir=str(DBT_PROJECT_DIR),
+        target=settings.dbt_target,
         dbt_executable=dbt_executable(),
     )
 
@@ -64,7 +65,9 @@ def prepared_dbt_project(settings: Settings) -> DbtProject:
     """
     export_dbt_env(settings)
     project = DbtProject(
-        project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target=settings.dbt_target,
+        project_dir=DBT_PROJECT_DIR,
+        profiles_dir=DBT_PROJECT_DIR,
+        target=settings.dbt_target,
         target_path=manifest_target_path(settings),
     )
     if manifest_is_stale(project):

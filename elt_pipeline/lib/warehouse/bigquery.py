@@ -24,6 +24,7 @@ is the only difference between CI and production.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
 from collections.abc import Iterable
@@ -199,10 +200,9 @@ class BigQueryWarehouse:
             type_=bigquery.TimePartitioningType.DAY, field="_dump_date"
         )
         target.clustering_fields = ["_source_db"]
-        try:
+        # Conflict: created by a concurrent load of another partition; drift is checked again after.
+        with contextlib.suppress(Conflict):
             self.client.create_table(target)
-        except Conflict:
-            pass  # created by a concurrent load of another partition; drift checked again below
 
     def _query(self, sql: str, parameters: list | None = None) -> bigquery.QueryJob:
         job = self.client.query(

@@ -83,8 +83,7 @@ class DuckDBWarehouse:
                 [partition.source_db, partition.dump_date],
             )
             connection.execute(
-                f"insert into {target} by name select *, ?::varchar as _source_db,"
-                " ?::date as _dump_date from incoming",
+                f"insert into {target} by name select *, ?::varchar as _source_db, ?::date as _dump_date from incoming",
                 [partition.source_db, partition.dump_date],
             )
             connection.execute("commit")
