@@ -25,7 +25,7 @@ DEFAULT_BQ_LOCATION = "EU"
 HASH_SALT_VARIABLE = "ELT_HASH_SALT"
 
 
-def default_bucket_name(project: str, purpose: Literal["landing", "staging", "dagster-logs"]) -> str:
+def default_bucket_name(project: str, purpose: Literal["landing", "parquet", "dagster-logs"]) -> str:
     """Bucket name terraform creates for `purpose` in `project`."""
     return f"{project}-elt-{purpose}"
 
@@ -38,7 +38,7 @@ class SettingsError(ValueError):
 class Settings:
     env: Literal["local", "gcp"]
     landing_uri: str
-    staging_uri: str
+    parquet_uri: str  # converted Parquet + manifests, between the import and the load
     pipeline_config_path: Path
     raw_dataset: str
     staging_dataset: str
@@ -88,7 +88,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         return Settings(
             env="local",
             landing_uri=environ.get("ELT_LANDING_URI", str(data_dir / "landing")),
-            staging_uri=environ.get("ELT_STAGING_URI", str(data_dir / "staging")),
+            parquet_uri=environ.get("ELT_PARQUET_URI", str(data_dir / "parquet")),
             # Local demo only: gcp mode refuses to start without a real salt.
             hash_salt=environ.get(HASH_SALT_VARIABLE, "local-development-salt"),
             salt_from_environment=HASH_SALT_VARIABLE in environ,
@@ -103,7 +103,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     return Settings(
         env="gcp",
         landing_uri=environ.get("ELT_LANDING_URI", f"gs://{default_bucket_name(project, 'landing')}"),
-        staging_uri=environ.get("ELT_STAGING_URI", f"gs://{default_bucket_name(project, 'staging')}"),
+        parquet_uri=environ.get("ELT_PARQUET_URI", f"gs://{default_bucket_name(project, 'parquet')}"),
         hash_salt=salt,
         salt_from_environment=True,
         gcp_project=project,

@@ -16,7 +16,7 @@ locals {
   # (tests/test_terraform.py checks it).
   default_bucket_names = {
     landing        = "${var.project_id}-elt-landing"
-    staging        = "${var.project_id}-elt-staging"
+    parquet        = "${var.project_id}-elt-parquet"
     "dagster-logs" = "${var.project_id}-elt-dagster-logs"
   }
   bucket_names = merge(local.default_bucket_names, var.bucket_name_overrides)
@@ -86,8 +86,8 @@ module "storage" {
   kms_key_name                    = var.kms_key_name
   landing_noncurrent_version_days = var.landing_noncurrent_version_days
   landing_retention_days          = var.landing_retention_days
-  staging_retention_days          = var.staging_retention_days
-  staging_nearline_after_days     = var.staging_nearline_after_days
+  parquet_retention_days          = var.parquet_retention_days
+  parquet_nearline_after_days     = var.parquet_nearline_after_days
   compute_logs_retention_days     = var.compute_logs_retention_days
   force_destroy                   = !var.deletion_protection
   enable_landing_notifications    = var.enable_landing_notifications
@@ -171,7 +171,7 @@ module "dagster_runtime" {
     ELT_ENV                     = "gcp"
     ELT_GCP_PROJECT             = var.project_id
     ELT_LANDING_URI             = "gs://${module.storage.landing_bucket}"
-    ELT_STAGING_URI             = "gs://${module.storage.staging_bucket}"
+    ELT_PARQUET_URI             = "gs://${module.storage.parquet_bucket}"
     ELT_RAW_DATASET             = module.bigquery.dataset_ids["raw"]
     ELT_STAGING_DATASET         = module.bigquery.dataset_ids["staging"]
     ELT_MARTS_DATASET           = module.bigquery.dataset_ids["marts"]

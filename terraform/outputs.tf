@@ -16,9 +16,9 @@ output "landing_bucket" {
   value       = module.storage.landing_bucket
 }
 
-output "staging_bucket" {
-  description = "Staging bucket (Parquet + manifests)."
-  value       = module.storage.staging_bucket
+output "parquet_bucket" {
+  description = "Parquet bucket (converted dumps + manifests)."
+  value       = module.storage.parquet_bucket
 }
 
 output "compute_logs_bucket" {

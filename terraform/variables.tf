@@ -3,7 +3,7 @@
 # ---------------------------------------------------------------------------------------------
 variable "project_id" {
   type        = string
-  description = "GCP project id everything is created in. Bucket names derive from it: <project_id>-elt-landing, <project_id>-elt-staging, <project_id>-elt-dagster-logs (the pipeline's defaults)."
+  description = "GCP project id everything is created in. Bucket names derive from it: <project_id>-elt-landing, <project_id>-elt-parquet, <project_id>-elt-dagster-logs (the pipeline's defaults)."
 
   validation {
     condition     = can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", var.project_id))
@@ -95,12 +95,12 @@ variable "sources" {
 
 variable "bucket_name_overrides" {
   type        = map(string)
-  description = "Override bucket names by purpose (keys: landing, staging, dagster-logs). Empty uses the pipeline's defaults <project_id>-elt-<purpose>; if you override, set ELT_LANDING_URI / ELT_STAGING_URI / DAGSTER_COMPUTE_LOGS_BUCKET from the outputs."
+  description = "Override bucket names by purpose (keys: landing, parquet, dagster-logs). Empty uses the pipeline's defaults <project_id>-elt-<purpose>; if you override, set ELT_LANDING_URI / ELT_PARQUET_URI / DAGSTER_COMPUTE_LOGS_BUCKET from the outputs."
   default     = {}
 
   validation {
-    condition     = alltrue([for k in keys(var.bucket_name_overrides) : contains(["landing", "staging", "dagster-logs"], k)])
-    error_message = "bucket_name_overrides keys must be landing, staging or dagster-logs."
+    condition     = alltrue([for k in keys(var.bucket_name_overrides) : contains(["landing", "parquet", "dagster-logs"], k)])
+    error_message = "bucket_name_overrides keys must be landing, parquet or dagster-logs."
   }
 
   validation {
@@ -186,25 +186,25 @@ variable "landing_retention_days" {
   }
 }
 
-variable "staging_retention_days" {
+variable "parquet_retention_days" {
   type        = number
-  description = "Delete staging Parquet (and manifests) after this many days. Staging is rebuilt from the landing dump on replay."
+  description = "Delete converted Parquet (and manifests) after this many days. It is rebuilt from the landing dump on replay."
   default     = 90
 
   validation {
-    condition     = var.staging_retention_days >= 1
-    error_message = "staging_retention_days must be >= 1."
+    condition     = var.parquet_retention_days >= 1
+    error_message = "parquet_retention_days must be >= 1."
   }
 }
 
-variable "staging_nearline_after_days" {
+variable "parquet_nearline_after_days" {
   type        = number
-  description = "Move staging objects to NEARLINE after this many days (0 disables). Must be smaller than staging_retention_days to matter."
+  description = "Move Parquet objects to NEARLINE after this many days (0 disables). Must be smaller than parquet_retention_days to matter."
   default     = 30
 
   validation {
-    condition     = var.staging_nearline_after_days >= 0
-    error_message = "staging_nearline_after_days must be >= 0."
+    condition     = var.parquet_nearline_after_days >= 0
+    error_message = "parquet_nearline_after_days must be >= 0."
   }
 }
 

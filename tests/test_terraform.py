@@ -266,17 +266,17 @@ def check_buckets_private(tree: dict[str, Module]) -> list[str]:
 
 
 def check_storage_layout(tree: dict[str, Module]) -> list[str]:
-    """Landing versioned, staging and compute logs with a lifecycle, CMEK wired to the variable."""
+    """Landing versioned, Parquet and compute logs with a lifecycle, CMEK wired to the variable."""
     problems = []
     storage = tree.get("modules/storage")
     if storage is None:
         return ["modules/storage is missing"]
     buckets = storage.locals.get("buckets", {})
-    if set(buckets) != {"landing", "staging", "dagster-logs"}:
+    if set(buckets) != {"landing", "parquet", "dagster-logs"}:
         problems.append(f"storage buckets are {sorted(buckets)}")
     if buckets.get("landing", {}).get("versioning") is not True:
         problems.append("landing bucket is not versioned")
-    for purpose in ("staging", "dagster-logs"):
+    for purpose in ("parquet", "dagster-logs"):
         if "Delete" not in str(buckets.get(purpose, {}).get("lifecycle", "")):
             problems.append(f"{purpose} bucket has no Delete lifecycle rule")
     ((_, _, bucket),) = [r for r in storage.resources() if r[0] == "google_storage_bucket"]
@@ -358,7 +358,7 @@ def check_default_names(tree: dict[str, Module]) -> list[str]:
     problems = []
     root = tree[""]
     templates = root.locals.get("default_bucket_names", {})
-    for purpose in ("landing", "staging", "dagster-logs"):
+    for purpose in ("landing", "parquet", "dagster-logs"):
         template = templates.get(purpose)
         if not isinstance(template, str):
             problems.append(f"local.default_bucket_names has no {purpose}")
@@ -539,7 +539,7 @@ def test_iam_is_least_privilege(tree):
     storage = {n: b for t, n, b in tree["modules/storage"].resources() if t == "google_storage_bucket_iam_member"}
     assert {(b["bucket"], b["role"], b["member"]) for b in storage.values()} == {
         ('${google_storage_bucket.this["landing"].name}', "roles/storage.objectViewer", "${var.runner_member}"),
-        ('${google_storage_bucket.this["staging"].name}', "roles/storage.objectUser", "${var.runner_member}"),
+        ('${google_storage_bucket.this["parquet"].name}', "roles/storage.objectUser", "${var.runner_member}"),
         ('${google_storage_bucket.this["dagster-logs"].name}', "roles/storage.objectUser", "${var.runner_member}"),
         ('${google_storage_bucket.this["landing"].name}', "roles/storage.objectCreator", "${var.uploader_member}"),
     }
@@ -662,13 +662,13 @@ MUTATIONS = [
         '  type     = "BUILT_IN"',
         '  type     = "BUILT_IN"\n  password = var.db_password',
     ),
-    (check_default_names, "main.tf", '"${var.project_id}-elt-staging"', '"${var.project_id}-staging"'),
+    (check_default_names, "main.tf", '"${var.project_id}-elt-parquet"', '"${var.project_id}-parquet"'),
     (check_default_names, "variables.tf", 'default     = "elt_marts"', 'default     = "marts"'),
     (check_default_names, "variables.tf", 'default     = "EU"', 'default     = "US"'),
     (
         check_pipeline_env_outputs,
         "main.tf",
-        '    ELT_STAGING_URI             = "gs://${module.storage.staging_bucket}"\n',
+        '    ELT_PARQUET_URI             = "gs://${module.storage.parquet_bucket}"\n',
         "",
     ),
     (

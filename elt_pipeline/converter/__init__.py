@@ -7,7 +7,7 @@ trailer, syntax error, INSERT into an undeclared table, column count mismatch, i
 in a text column, a value that does not fit its column, dump larger than `max_bytes`) raises
 `DumpError` naming the file, table and line, and leaves nothing behind in `out_dir`.
 
-Policies (details in `types`):
+Policies (details in `mysql_types`):
 - Types map faithfully: exact integers of every width and sign, DECIMAL up to (65,30) as
   decimal128/decimal256, DATETIME/TIMESTAMP as timestamp[us] (TIMESTAMP in UTC), TIME as
   signed int64 microseconds, BIT as uint64, text as string, binary/GEOMETRY as bytes.

@@ -528,7 +528,7 @@ static PyTypeObject CoreType = {
 
 /* time_micros(validity or None, offsets, data, length) -> (int64 values as bytes, first bad row or -1).
  * Parses '[-]H{1,3}:MM:SS[.f{1,6}]' (an Arrow string array with offset 0) into signed microseconds;
- * the same accepted forms and results as types._time_micros. Null rows get 0. */
+ * the same accepted forms and results as mysql_types._time_micros. Null rows get 0. */
 static PyObject *time_micros(PyObject *module, PyObject *args) {
     PyObject *validity_obj;
     Py_buffer offsets_view, data_view;

@@ -18,11 +18,11 @@ import pyarrow as pa
 from elt_pipeline.lib.manifest import MANIFEST_NAME, ColumnInfo, Manifest, TableManifest
 
 from .errors import DumpError, Problem
+from .mysql_types import Mapping, ValueProblem, convert, mapping_for
 from .reader import TRAILER, Insert, Reader, Statement
 from .schema import Table, parse_create_table, view_name
 from .source import DumpSource
 from .tokenizer import Tokenizer
-from .types import Mapping, ValueProblem, convert, mapping_for
 from .writer import TableWriter
 
 if TYPE_CHECKING:  # importing it pulls in pydantic: not needed at run time

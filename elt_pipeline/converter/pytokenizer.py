@@ -1,7 +1,7 @@
 """Pure-Python VALUES tokenizer: `(v, ...), (...);` -> per-column raw values (bytes or None).
 
 Raw value = the bytes MySQL stores: string literals unescaped, 0x/X''/b''/0b literals decoded,
-numbers and NULL as written. Typing is left to `types`. The C tokenizer (`_ctokenizer`) has the
+numbers and NULL as written. Typing is left to `mysql_types`. The C tokenizer (`_ctokenizer`) has the
 same interface and output.
 """
 

@@ -59,6 +59,6 @@ class CTokenizer:
 
 USE_C = Core is not None and os.environ.get("ELT_PURE_PYTHON_TOKENIZER") != "1"
 Tokenizer = CTokenizer if USE_C else PyTokenizer
-time_micros = _c_time_micros if USE_C else None  # TIME parser used by types._time
+time_micros = _c_time_micros if USE_C else None  # TIME parser used by mysql_types._time
 
 __all__ = ["USE_C", "CTokenizer", "PyTokenizer", "TokenizeError", "Tokenizer", "time_micros"]

@@ -68,7 +68,7 @@ class ConverterResource(ConfigurableResource):
 def build_resources(settings: Settings, max_dump_bytes: int) -> dict[str, object]:
     return {
         "landing": LandingResource(uri=settings.landing_uri),
-        "staging": StagingResource(uri=settings.staging_uri),
+        "staging": StagingResource(uri=settings.parquet_uri),
         "warehouse": WarehouseResource(
             kind="duckdb" if settings.env == "local" else "bigquery",
             dataset=settings.raw_dataset,

@@ -151,7 +151,7 @@ def test_corpus_identical(dump):
 def _time_result(parse, values):
     import pyarrow as pa
 
-    from elt_pipeline.converter.types import _first_failing
+    from elt_pipeline.converter.mysql_types import _first_failing
 
     array = pa.array(values, pa.string())
     try:
@@ -165,7 +165,7 @@ def test_time_parsers_identical(seed):
     import pyarrow as pa
 
     from elt_pipeline.converter._ctokenizer import time_micros
-    from elt_pipeline.converter.types import _time_micros
+    from elt_pipeline.converter.mysql_types import _time_micros
 
     def compiled(array):
         array = pa.concat_arrays([array]) if array.offset else array  # the parser needs offset 0

@@ -94,7 +94,7 @@ def pipeline(emulators, tmp_path_factory):
     suffix = uuid.uuid4().hex[:8]
     gcs = storage.Client(project=emulators.project)
     landing_bucket = gcs.create_bucket(f"landing-{suffix}")
-    gcs.create_bucket(f"staging-{suffix}")
+    gcs.create_bucket(f"parquet-{suffix}")
     config = yaml.safe_load(PIPELINE_CONFIG.read_text())
     config["sources"] = [source for source in config["sources"] if source["name"] in SOURCES]
     (root / "pipeline.yaml").write_text(yaml.safe_dump(config))
@@ -104,7 +104,7 @@ def pipeline(emulators, tmp_path_factory):
         "ELT_ENV": "gcp",
         "ELT_HASH_SALT": "test-salt-from-secret-manager",
         "ELT_LANDING_URI": f"gs://landing-{suffix}",
-        "ELT_STAGING_URI": f"gs://staging-{suffix}/imports",
+        "ELT_PARQUET_URI": f"gs://parquet-{suffix}/imports",
         "ELT_RAW_DATASET": f"raw_{suffix}",
         "ELT_STAGING_DATASET": f"staging_{suffix}",
         "ELT_MARTS_DATASET": f"marts_{suffix}",
@@ -148,13 +148,13 @@ def test_every_dump_is_imported_loaded_and_built_once(pipeline):
 def test_staging_holds_manifests_in_gcs(pipeline):
     from elt_pipeline.lib.staging import open_staging
 
-    staging = open_staging(pipeline.settings.staging_uri)
+    staging = open_staging(pipeline.settings.parquet_uri)
     for snapshot in pipeline.snapshots:
         manifest = staging.read_manifest(snapshot.source_db, snapshot.dump_date.isoformat())
         for table in RAW_TABLES:
             assert manifest.tables[table].row_count == len(snapshot.tables[table])
             uri = staging.file_uri(snapshot.source_db, snapshot.dump_date.isoformat(), manifest.tables[table].files[0])
-            assert uri.startswith(f"{pipeline.settings.staging_uri}/")
+            assert uri.startswith(f"{pipeline.settings.parquet_uri}/")
 
 
 def test_raw_tables_hold_every_partition_with_the_column_policy_applied(pipeline):

@@ -7,7 +7,7 @@ locals {
     runner = {
       id           = "${var.name_prefix}-dagster-runner"
       display_name = "elt-pipeline Dagster runner"
-      description  = "Runs the Dagster webserver, daemon and code location: reads landing, writes staging and compute logs, loads BigQuery, runs dbt."
+      description  = "Runs the Dagster webserver, daemon and code location: reads landing, writes Parquet and compute logs, loads BigQuery, runs dbt."
     }
     uploader = {
       id           = "${var.name_prefix}-dump-uploader"

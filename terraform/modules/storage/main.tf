@@ -11,11 +11,11 @@ locals {
         var.landing_retention_days > 0 ? [{ action = "Delete", storage_class = null, age = var.landing_retention_days, days_since_noncurrent_time = null, with_state = "ANY" }] : [],
       )
     }
-    staging = {
+    parquet = {
       versioning = false
       lifecycle = concat(
-        var.staging_nearline_after_days > 0 ? [{ action = "SetStorageClass", storage_class = "NEARLINE", age = var.staging_nearline_after_days, days_since_noncurrent_time = null, with_state = "LIVE" }] : [],
-        [{ action = "Delete", storage_class = null, age = var.staging_retention_days, days_since_noncurrent_time = null, with_state = "ANY" }],
+        var.parquet_nearline_after_days > 0 ? [{ action = "SetStorageClass", storage_class = "NEARLINE", age = var.parquet_nearline_after_days, days_since_noncurrent_time = null, with_state = "LIVE" }] : [],
+        [{ action = "Delete", storage_class = null, age = var.parquet_retention_days, days_since_noncurrent_time = null, with_state = "ANY" }],
         [{ action = "AbortIncompleteMultipartUpload", storage_class = null, age = 1, days_since_noncurrent_time = null, with_state = null }],
       )
     }
@@ -31,7 +31,7 @@ locals {
 resource "google_storage_bucket" "this" {
   for_each = local.buckets
   #checkov:skip=CKV_GCP_62:Object access is logged by Cloud Audit Logs Data Access logs (root variable enable_storage_data_access_logs, on by default), not by legacy usage-log buckets.
-  #checkov:skip=CKV_GCP_78:Versioning is on for landing (the dumps, the replay source); staging and compute logs are derived data rebuilt by a replay, versioning them only doubles storage.
+  #checkov:skip=CKV_GCP_78:Versioning is on for landing (the dumps, the replay source); Parquet and compute logs are derived data rebuilt by a replay, versioning them only doubles storage.
 
   project                     = var.project_id
   name                        = var.bucket_names[each.key]
@@ -76,8 +76,8 @@ resource "google_storage_bucket_iam_member" "runner_reads_landing" {
   member = var.runner_member
 }
 
-resource "google_storage_bucket_iam_member" "runner_writes_staging" {
-  bucket = google_storage_bucket.this["staging"].name
+resource "google_storage_bucket_iam_member" "runner_writes_parquet" {
+  bucket = google_storage_bucket.this["parquet"].name
   role   = "roles/storage.objectUser"
   member = var.runner_member
 }

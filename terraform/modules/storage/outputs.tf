@@ -3,9 +3,9 @@ output "landing_bucket" {
   value       = google_storage_bucket.this["landing"].name
 }
 
-output "staging_bucket" {
-  description = "Name of the staging bucket (Parquet + manifests)."
-  value       = google_storage_bucket.this["staging"].name
+output "parquet_bucket" {
+  description = "Name of the Parquet bucket (converted dumps + manifests)."
+  value       = google_storage_bucket.this["parquet"].name
 }
 
 output "compute_logs_bucket" {

@@ -10,11 +10,11 @@ variable "location" {
 
 variable "bucket_names" {
   type        = map(string)
-  description = "Bucket names by purpose: landing, staging, dagster-logs."
+  description = "Bucket names by purpose: landing, parquet, dagster-logs."
 
   validation {
-    condition     = length(setsubtract(["landing", "staging", "dagster-logs"], keys(var.bucket_names))) == 0
-    error_message = "bucket_names needs the keys landing, staging and dagster-logs."
+    condition     = length(setsubtract(["landing", "parquet", "dagster-logs"], keys(var.bucket_names))) == 0
+    error_message = "bucket_names needs the keys landing, parquet and dagster-logs."
   }
 }
 
@@ -39,14 +39,14 @@ variable "landing_retention_days" {
   description = "Delete landing objects older than this (0: never)."
 }
 
-variable "staging_retention_days" {
+variable "parquet_retention_days" {
   type        = number
-  description = "Delete staging objects older than this."
+  description = "Delete Parquet objects (and manifests) older than this."
 }
 
-variable "staging_nearline_after_days" {
+variable "parquet_nearline_after_days" {
   type        = number
-  description = "Move staging objects to NEARLINE after this many days (0: never)."
+  description = "Move Parquet objects to NEARLINE after this many days (0: never)."
 }
 
 variable "compute_logs_retention_days" {
@@ -73,7 +73,7 @@ variable "notification_name" {
 
 variable "runner_member" {
   type        = string
-  description = "IAM member of the Dagster runner: reads landing, reads/writes staging and compute logs."
+  description = "IAM member of the Dagster runner: reads landing, reads/writes Parquet and compute logs."
 }
 
 variable "uploader_member" {
