@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from elt_pipeline.lib.landing import BadDumpPath, DumpPath, LandedFile, Landing, is_temporary, parse_dump_key
+from elt_pipeline.lib.storage import LandedFile, Landing
+from elt_pipeline.lib.storage.layout import BadDumpPath, DumpPath, is_temporary, parse_dump_key
 
 
 @dataclass(frozen=True)

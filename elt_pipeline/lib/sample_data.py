@@ -16,6 +16,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from elt_pipeline.lib.storage import Landing
+
 FIRST_NAMES = [
     "Ana",
     "Björn",
@@ -299,19 +301,15 @@ def render_dump(snapshot: Snapshot, rows_per_insert: int = 200) -> str:
     return "\n".join(out)
 
 
-def write_dump(snapshot: Snapshot, destination: Path) -> Path:
-    """Write the dump gzipped, as `<name>.tmp` first then renamed, like a careful uploader.
+def dump_content(snapshot: Snapshot) -> bytes:
+    """The snapshot's dump, gzipped reproducibly (the same snapshot gives the same bytes)."""
+    return gzip.compress(render_dump(snapshot).encode("utf-8"), mtime=0)
 
-    An identical file already there is left alone, so landing the same sample twice does not
-    look like a re-upload.
-    """
-    content = gzip.compress(render_dump(snapshot).encode("utf-8"), mtime=0)
-    if destination.exists() and destination.read_bytes() == content:
-        return destination
+
+def write_dump(snapshot: Snapshot, destination: Path) -> Path:
+    """Write the snapshot's gzipped dump to a local file (e.g. for `elt-pipeline convert`)."""
     destination.parent.mkdir(parents=True, exist_ok=True)
-    temporary = destination.with_name(destination.name + ".tmp")
-    temporary.write_bytes(content)
-    temporary.replace(destination)
+    destination.write_bytes(dump_content(snapshot))
     return destination
 
 
@@ -319,13 +317,21 @@ def landing_key(source_db: str, dump_date: date) -> str:
     return f"{source_db}/{dump_date.isoformat()}/{source_db}.sql.gz"
 
 
-def seed_landing(landing_dir: Path, sources: list[str], dates: list[date], seed: int = 7) -> list[Snapshot]:
-    """Land one dump per (source, date) under `landing_dir`; return the snapshots written."""
+def land_snapshot(landing: Landing, snapshot: Snapshot) -> str:
+    """Land the snapshot's dump where the sensor looks for it; return its key. Landing the same
+    snapshot twice changes nothing (it does not look like a re-upload)."""
+    key = landing_key(snapshot.source_db, snapshot.dump_date)
+    landing.put(key, dump_content(snapshot))
+    return key
+
+
+def seed_landing(landing: Landing, sources: list[str], dates: list[date], seed: int = 7) -> list[Snapshot]:
+    """Land one dump per (source, date); return the snapshots landed."""
     snapshots = []
     for source_db in sources:
         history = SourceHistory(source_db, seed=seed)
         for dump_date in dates:
             snapshot = history.snapshot(dump_date)
-            write_dump(snapshot, landing_dir / landing_key(source_db, dump_date))
+            land_snapshot(landing, snapshot)
             snapshots.append(snapshot)
     return snapshots

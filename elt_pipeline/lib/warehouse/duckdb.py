@@ -8,7 +8,13 @@ from pathlib import Path
 
 import duckdb
 
-from elt_pipeline.lib.warehouse import PARTITION_COLUMNS, LoadResult, Partition, SchemaDriftError, describe_drift
+from elt_pipeline.lib.warehouse import (
+    LoadResult,
+    Partition,
+    StagedTable,
+    absent_columns,
+    check_compatible,
+)
 
 LOCK_WAIT_SECONDS = 120
 
@@ -47,6 +53,9 @@ class DuckDBWarehouse:
     def _table(self, table: str) -> str:
         return f"{quote(self.dataset)}.{quote(table)}"
 
+    def qualified_name(self, table: str) -> str:
+        return f"{self.path.stem}.{self.dataset}.{table}"
+
     def _columns(self, connection: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
         """Column name -> type of the raw table ({} if it does not exist yet)."""
         exists = connection.execute(
@@ -55,42 +64,51 @@ class DuckDBWarehouse:
         ).fetchone()[0]
         return _describe(connection, self._table(table)) if exists else {}
 
-    def replace_partition(self, table: str, partition: Partition, file_uris: list[str]) -> LoadResult:
+    def replace_partition(self, table: str, partition: Partition, staged: StagedTable) -> LoadResult:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with connect(self.path) as connection:
-            connection.execute("create temp table incoming as select * from read_parquet(?)", [file_uris])
+            connection.execute("create temp table incoming as select * from read_parquet(?)", [staged.uris])
             incoming = _describe(connection, "incoming")
-            reserved = set(PARTITION_COLUMNS) & set(incoming)
-            if reserved:
-                raise SchemaDriftError(f"{table}: source columns clash with {sorted(reserved)}")
             existing = self._columns(connection, table)
-            drift = describe_drift(table, existing, incoming)
-            if drift:
-                raise SchemaDriftError("incompatible schema change, nothing loaded: " + "; ".join(drift))
-            target = self._table(table)
+            added = check_compatible(table, existing, incoming)
             connection.execute("begin")
-            connection.execute(f"create schema if not exists {quote(self.dataset)}")
-            if not existing:
-                connection.execute(
-                    f"create table {target} as select *, ''::varchar as _source_db,"
-                    " date '1970-01-01' as _dump_date from incoming limit 0"
-                )
-            added = [name for name in incoming if existing and name not in existing]
-            for name in added:
-                connection.execute(f"alter table {target} add column {quote(name)} {incoming[name]}")
+            self._ensure_table(connection, table, existing, incoming, added)
             connection.execute(
-                f"delete from {target} where _source_db = ? and _dump_date = ?::date",
+                f"delete from {self._table(table)} where _source_db = ? and _dump_date = ?::date",
                 [partition.source_db, partition.dump_date],
             )
             connection.execute(
-                f"insert into {target} by name select *, ?::varchar as _source_db, ?::date as _dump_date from incoming",
+                f"insert into {self._table(table)} by name"
+                " select *, ?::varchar as _source_db, ?::date as _dump_date from incoming",
                 [partition.source_db, partition.dump_date],
             )
             connection.execute("commit")
             row_count = connection.execute("select count(*) from incoming").fetchone()[0]
             columns = list(self._columns(connection, table).items())
-        absent = [name for name in existing if name not in incoming and name not in PARTITION_COLUMNS]
-        return LoadResult(row_count=row_count, columns=columns, added_columns=added, absent_columns=absent)
+        return LoadResult(
+            row_count=row_count,
+            columns=columns,
+            added_columns=added,
+            absent_columns=absent_columns(existing, incoming),
+        )
+
+    def _ensure_table(
+        self,
+        connection: duckdb.DuckDBPyConnection,
+        table: str,
+        existing: dict[str, str],
+        incoming: dict[str, str],
+        added: list[str],
+    ) -> None:
+        """Create the raw table on its first load, or add the columns this load brings."""
+        connection.execute(f"create schema if not exists {quote(self.dataset)}")
+        if not existing:
+            connection.execute(
+                f"create table {self._table(table)} as select *, ''::varchar as _source_db,"
+                " date '1970-01-01' as _dump_date from incoming limit 0"
+            )
+        for name in added:
+            connection.execute(f"alter table {self._table(table)} add column {quote(name)} {incoming[name]}")
 
     def partition_row_count(self, table: str, partition: Partition) -> int:
         if not self.path.exists():

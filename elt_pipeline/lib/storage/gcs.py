@@ -1,26 +1,31 @@
-"""Google Cloud Storage implementations of `Landing` and `Staging`.
+"""Google Cloud Storage: the landing area and Parquet store under `gs://bucket/prefix`.
 
-Both take a `gs://bucket/prefix` URI. Credentials come from the environment only
-(Application Default Credentials / workload identity); `google-cloud-storage` itself honours
-`STORAGE_EMULATOR_HOST`, which is how the tests reach fake-gcs-server: there is no
-emulator-specific branch here.
+Credentials come from the environment only (Application Default Credentials / workload
+identity); `google-cloud-storage` itself honours `STORAGE_EMULATOR_HOST`, which is how the
+tests reach fake-gcs-server: there is no emulator-specific branch here.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 from google.api_core.exceptions import NotFound
 from google.cloud import storage
 
-from elt_pipeline.lib.landing import LandedFile
 from elt_pipeline.lib.manifest import MANIFEST_NAME, Manifest
-from elt_pipeline.lib.staging import ManifestNotFound, partition_prefix, versioned_manifest
+from elt_pipeline.lib.storage import LandedFile, ManifestNotFound, common_schema
+from elt_pipeline.lib.storage.layout import is_part_file, partition_prefix, versioned_manifest
 
 # Listing pages: the maximum GCS serves per request.
 LIST_PAGE_SIZE = 1000
+FOOTER_READ_CHUNK = 256 * 1024
+PARQUET_CONTENT_TYPE = "application/vnd.apache.parquet"
 
 
 def split_gs_uri(uri: str) -> tuple[str, str]:
@@ -39,6 +44,7 @@ class _GcsLocation:
         self.bucket_name, self.prefix = split_gs_uri(uri)
         self.client = client if client is not None else storage.Client()
         self.bucket = self.client.bucket(self.bucket_name)
+        self.location = f"gs://{self.bucket_name}/{self.prefix}"
 
     def _uri(self, name: str) -> str:
         return f"gs://{self.bucket_name}/{name}"
@@ -81,9 +87,19 @@ class GcsLanding(_GcsLocation):
         blob = self.bucket.blob(self.prefix + landed.key, generation=int(landed.version))
         blob.download_to_filename(str(destination))
 
+    def put(self, key: str, content: bytes) -> None:
+        blob = self.bucket.get_blob(self.prefix + key)
+        if blob is not None and blob.md5_hash == _md5_base64(content):
+            return
+        self.bucket.blob(self.prefix + key).upload_from_string(content, content_type="application/gzip")
 
-class GcsStaging(_GcsLocation):
-    """Staging under `gs://bucket/prefix`: `<source_db>/<date>/<table>/part-*.parquet` + manifest."""
+
+def _md5_base64(content: bytes) -> str:
+    return base64.b64encode(hashlib.md5(content).digest()).decode()
+
+
+class GcsParquetStore(_GcsLocation):
+    """The Parquet store under `gs://bucket/prefix`."""
 
     def _folder(self, source_db: str, dump_date: str) -> str:
         return f"{self.prefix}{partition_prefix(source_db, dump_date)}/"
@@ -94,7 +110,7 @@ class GcsStaging(_GcsLocation):
         published, renames = versioned_manifest(manifest, import_id)
         for old, new in renames.items():
             blob = self.bucket.blob(folder + new)
-            blob.upload_from_filename(str(Path(local_dir) / old), content_type="application/vnd.apache.parquet")
+            blob.upload_from_filename(str(Path(local_dir) / old), content_type=PARQUET_CONTENT_TYPE)
         manifest_blob = self.bucket.blob(folder + MANIFEST_NAME)
         manifest_blob.upload_from_string(published.to_json(), content_type="application/json")
         self._remove_unlisted(folder, set(renames.values()))
@@ -104,10 +120,7 @@ class GcsStaging(_GcsLocation):
         """Delete part files of earlier imports of this partition (the manifest no longer lists them)."""
         for blob in self.client.list_blobs(self.bucket_name, prefix=folder, fields="items(name),nextPageToken"):
             relative = blob.name[len(folder) :]
-            _table, _, file_name = relative.partition("/")
-            if "/" in file_name or not (file_name.startswith("part-") and file_name.endswith(".parquet")):
-                continue
-            if relative not in listed:
+            if is_part_file(relative) and relative not in listed:
                 with contextlib.suppress(NotFound):  # another publisher removed it first
                     blob.delete()
 
@@ -123,3 +136,13 @@ class GcsStaging(_GcsLocation):
 
     def file_uri(self, source_db: str, dump_date: str, relative: str) -> str:
         return self._uri(self._folder(source_db, dump_date) + relative)
+
+    def read_schema(self, uris: list[str]) -> pa.Schema:
+        """Footers only: a ranged read per file, never the whole object."""
+        schemas = {}
+        for uri in uris:
+            bucket, name = split_gs_uri(uri)
+            blob = self.client.bucket(bucket).blob(name.rstrip("/"))
+            with blob.open("rb", chunk_size=FOOTER_READ_CHUNK) as handle:
+                schemas[uri] = pq.read_schema(handle)
+        return common_schema(schemas)

@@ -1,0 +1,89 @@
+"""Folders on disk: the local landing area and Parquet store."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from elt_pipeline.lib.manifest import MANIFEST_NAME, Manifest
+from elt_pipeline.lib.storage import LandedFile, ManifestNotFound, common_schema
+from elt_pipeline.lib.storage.layout import is_part_file, partition_prefix, versioned_manifest
+
+
+def _write_then_rename(destination: Path, content: bytes) -> None:
+    """Write under a temporary name, then rename: readers never see a partial file."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    temporary = destination.with_name(f".{destination.name}.tmp")
+    temporary.write_bytes(content)
+    temporary.replace(destination)
+
+
+class LocalLanding:
+    """A landing folder on disk."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        self.location = str(self.root)
+
+    def list_from(self, prefix: str, start_offset: str) -> Iterator[LandedFile]:
+        base = self.root / prefix.rstrip("/")
+        if not base.is_dir():
+            return
+        for path in sorted(p for p in base.rglob("*") if p.is_file()):
+            key = path.relative_to(self.root).as_posix()
+            if key.startswith(prefix) and key >= start_offset:
+                stat = path.stat()
+                yield LandedFile(key, f"{stat.st_mtime_ns}-{stat.st_size}", stat.st_size, str(path))
+
+    def top_level_names(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        return sorted(entry.name for entry in os.scandir(self.root))
+
+    def download(self, landed: LandedFile, destination: Path) -> None:
+        shutil.copyfile(self.root / landed.key, destination)
+
+    def put(self, key: str, content: bytes) -> None:
+        destination = self.root / key
+        if not (destination.exists() and destination.read_bytes() == content):
+            _write_then_rename(destination, content)
+
+
+class LocalParquetStore:
+    """A Parquet store folder on disk."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    def _folder(self, source_db: str, dump_date: str) -> Path:
+        return self.root / partition_prefix(source_db, dump_date)
+
+    def publish(self, local_dir: Path, manifest: Manifest, import_id: str) -> str:
+        folder = self._folder(manifest.source_db, manifest.dump_date)
+        published, renames = versioned_manifest(manifest, import_id)
+        for old, new in renames.items():
+            (folder / new).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(local_dir / old, folder / new)
+        _write_then_rename(folder / MANIFEST_NAME, published.to_json().encode())
+        for path in folder.glob("*/part-*.parquet"):  # earlier imports' files: no manifest lists them
+            relative = path.relative_to(folder).as_posix()
+            if is_part_file(relative) and relative not in renames.values():
+                path.unlink()
+        return str(folder / MANIFEST_NAME)
+
+    def read_manifest(self, source_db: str, dump_date: str) -> Manifest:
+        path = self._folder(source_db, dump_date) / MANIFEST_NAME
+        if not path.exists():
+            raise ManifestNotFound(f"no manifest at {path}: import the dump for this partition first")
+        return Manifest.from_json(path.read_text())
+
+    def file_uri(self, source_db: str, dump_date: str, relative: str) -> str:
+        return str(self._folder(source_db, dump_date) / relative)
+
+    def read_schema(self, uris: list[str]) -> pa.Schema:
+        return common_schema({uri: pq.read_schema(uri) for uri in uris})
