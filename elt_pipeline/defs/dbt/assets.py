@@ -1,30 +1,35 @@
-"""The dbt project as assets: `dbt build --vars '{dump_date: ...}'` per dump-date partition."""
+"""The dbt project as assets: `dbt build` of a range of dump dates, all sources, in one invocation.
+
+A single partition is a range of one date; a backfill over many dates is one run and one dbt
+invocation (dagster-dbt's default single-run backfill policy for time partitions), which
+rebuilds exactly those dates (`insert_overwrite` of each on BigQuery, delete+insert on DuckDB).
+"""
 
 import json
 
 from dagster import AssetExecutionContext, DailyPartitionsDefinition
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from elt_pipeline.defs.dbt.project import export_dbt_env, prepared_dbt_project
+from elt_pipeline.defs.dbt.project import dbt_project, dbt_vars
 from elt_pipeline.defs.dbt.translator import EltDbtTranslator
 from elt_pipeline.defs.resources import WAREHOUSE_POOL
 from elt_pipeline.settings import Settings
 
 
 def build_dbt_models(settings: Settings, partitions_def: DailyPartitionsDefinition):
-    project = prepared_dbt_project(settings)
+    project = dbt_project(settings.dbt_target)
 
     @dbt_assets(
         manifest=project.manifest_path,
         project=project,
-        dagster_dbt_translator=EltDbtTranslator(),
+        dagster_dbt_translator=EltDbtTranslator(settings),
         partitions_def=partitions_def,
         pool=WAREHOUSE_POOL,
     )
     def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
-        """Rebuild (and test) the run's dump date in every selected model, all sources."""
-        export_dbt_env(settings)
-        dbt_vars = json.dumps({"dump_date": context.partition_key})
-        yield from dbt.cli(["build", "--vars", dbt_vars], context=context).stream()
+        """Rebuild (and test) the run's dump dates in every selected model, all sources."""
+        dates = context.partition_key_range
+        variables = dbt_vars(settings, dates.start, dates.end)
+        yield from dbt.cli(["build", "--vars", json.dumps(variables)], context=context).stream()
 
     return dbt_models

@@ -1,19 +1,24 @@
-"""The dbt project handle: executable, profile environment, manifest preparation."""
+"""The dbt project, prepared by dagster-dbt: one manifest per target, independent of any data path.
+
+`dagster dev` re-parses at code load (`prepare_if_dev`); deployments and the test suite prepare
+once beforehand (`dagster-dbt project prepare-and-package --file elt_pipeline/defs/dbt/project.py`
+finds the module-level projects below). Settings reach dbt only through `--vars` (`dbt_vars`),
+so the manifest holds no data directory, dataset name or credential of any environment.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
+import functools
 import shutil
 import sys
 from pathlib import Path
 
-from dagster_dbt import DbtCliResource, DbtProject
+from dagster_dbt import DbtProject
 
-from elt_pipeline.settings import DBT_PROJECT_DIR, Settings
+from elt_pipeline.settings import PACKAGE_DIR, PROJECT_DIR, Settings
 
-PROJECT_FOLDERS = ("models", "macros", "tests")
+DBT_PROJECT_DIR = PROJECT_DIR / "dbt_project"  # a source checkout
+PACKAGED_DBT_PROJECT_DIR = PACKAGE_DIR / "dbt_project"  # where prepare-and-package copies it
 
 
 def dbt_executable() -> str:
@@ -21,55 +26,35 @@ def dbt_executable() -> str:
     return shutil.which("dbt") or str(Path(sys.executable).parent / "dbt")
 
 
-def export_dbt_env(settings: Settings) -> None:
-    """dbt reads its profile from environment variables: export the settings' values."""
-    os.environ.update(settings.dbt_env())
-
-
-def dbt_resource(settings: Settings) -> DbtCliResource:
-    return DbtCliResource(
-        project_dir=str(DBT_PROJECT_DIR),
-        profiles_dir=str(DBT_PROJECT_DIR),
-        target=settings.dbt_target,
-        dbt_executable=dbt_executable(),
-    )
-
-
-def manifest_is_stale(project: DbtProject) -> bool:
-    """True if the manifest is missing or older than any file of the dbt project."""
-    if not project.manifest_path.exists():
-        return True
-    built = project.manifest_path.stat().st_mtime
-    root = Path(project.project_dir)
-    sources = [root / "dbt_project.yml", root / "profiles.yml"] + [
-        path for folder in PROJECT_FOLDERS for path in (root / folder).rglob("*") if path.is_file()
-    ]
-    return any(path.stat().st_mtime > built for path in sources)
-
-
-def manifest_target_path(settings: Settings) -> Path:
-    """`target/<dbt target>-<digest of the profile's environment>`, relative to the dbt project.
-
-    A manifest holds the schemas, relations and adapter configs of one target and one set of
-    dataset names: one parsed for other settings (a BigQuery run, other datasets) is never reused.
-    """
-    environment = json.dumps(settings.dbt_env(), sort_keys=True).encode()
-    return Path("target") / f"{settings.dbt_target}-{hashlib.sha256(environment).hexdigest()[:12]}"
-
-
-def prepared_dbt_project(settings: Settings) -> DbtProject:
-    """The dbt project with an up-to-date manifest (`dbt parse` only when a file changed).
-
-    Checked at every code load, so `dagster dev` picks up model edits without re-parsing in
-    every run worker.
-    """
-    export_dbt_env(settings)
-    project = DbtProject(
+def _project(target: str) -> DbtProject:
+    return DbtProject(
         project_dir=DBT_PROJECT_DIR,
-        profiles_dir=DBT_PROJECT_DIR,
-        target=settings.dbt_target,
-        target_path=manifest_target_path(settings),
+        packaged_project_dir=PACKAGED_DBT_PROJECT_DIR,
+        target=target,
+        target_path=Path("target") / target,
     )
-    if manifest_is_stale(project):
-        dbt_resource(settings).cli(["parse", "--quiet"], target_path=project.target_path).wait()
+
+
+duckdb_project = _project("duckdb")
+bigquery_project = _project("bigquery")
+
+
+@functools.cache
+def dbt_project(target: str) -> DbtProject:
+    """The project of a dbt target, parsed at code load under `dagster dev`."""
+    project = {"duckdb": duckdb_project, "bigquery": bigquery_project}[target]
+    project.prepare_if_dev()
     return project
+
+
+def dbt_vars(settings: Settings, first_date: str | None = None, last_date: str | None = None) -> dict[str, str]:
+    """`--vars` of a dbt invocation: datasets and connection from the settings, and the dump
+    dates to rebuild (inclusive; none: every date)."""
+    dates = {"dump_date_start": first_date, "dump_date_end": last_date} if first_date else {}
+    return {
+        "raw_dataset": settings.raw_dataset,
+        "staging_dataset": settings.staging_dataset,
+        "marts_dataset": settings.marts_dataset,
+        **settings.dbt_profile_vars(),
+        **dates,
+    }

@@ -1,4 +1,5 @@
-"""How dbt nodes appear in Dagster: keys and groups by layer, partition mapping to the raw tables."""
+"""How dbt nodes appear in Dagster: keys and groups by layer, table names from the settings,
+partition mapping to the raw tables."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from dagster import AssetKey, MultiToSingleDimensionPartitionMapping, PartitionM
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
 from elt_pipeline.defs.partitions import DATE_DIMENSION
+from elt_pipeline.settings import Settings
 
 
 class EltDbtTranslator(DagsterDbtTranslator):
-    def __init__(self):
+    def __init__(self, settings: Settings):
         super().__init__(settings=DagsterDbtTranslatorSettings(enable_source_tests_as_checks=False))
+        self.elt_settings = settings
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
         """`<layer>/<model>` (e.g. `marts/fct_customer_features`) for models; sources keep the
@@ -29,6 +32,17 @@ class EltDbtTranslator(DagsterDbtTranslator):
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return model_layer(dbt_resource_props)
+
+    def get_metadata(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The manifest is parsed once for every environment, so the table a model writes is
+        named from the settings (its layer's dataset), not from the manifest."""
+        metadata = dict(super().get_metadata(dbt_resource_props))
+        layer = model_layer(dbt_resource_props)
+        if layer is not None:
+            dataset = self.elt_settings.dataset_of_layer(layer)
+            table = dbt_resource_props.get("alias") or dbt_resource_props["name"]
+            metadata["dagster/table_name"] = self.elt_settings.qualified_table(dataset, table)
+        return metadata
 
     def get_partition_mapping(
         self, dbt_resource_props: Mapping[str, Any], dbt_parent_resource_props: Mapping[str, Any]
