@@ -12,7 +12,7 @@ from pathlib import Path
 
 from elt_pipeline.lib.pipeline_config import load_pipeline_config
 from elt_pipeline.lib.sample_data import seed_landing
-from elt_pipeline.settings import PACKAGE_DIR, PROJECT_DIR, load_settings
+from elt_pipeline.settings import PACKAGE_DIR, PROJECT_DIR, LocalSettings, load_settings
 
 DEMO_FIRST_DATE = date(2024, 1, 1)
 DEMO_DAYS = 3
@@ -32,25 +32,28 @@ def convert(args: argparse.Namespace) -> int:
 
 
 def seed(args: argparse.Namespace) -> int:
+    """Land sample dumps in the landing area of the settings' environment (folder or bucket)."""
+    from elt_pipeline.defs.resources import build_resources
+
     settings = load_settings()
-    landing = Path(args.landing or settings.landing_uri)
-    sources = load_pipeline_config(settings.pipeline_config_path).source_names
+    config = load_pipeline_config(settings.pipeline_config_path)
+    landing = build_resources(settings, config)["landing"].open()
     dates = [date.fromisoformat(args.first_date) + timedelta(days=n) for n in range(args.days)]
-    snapshots = seed_landing(landing, sources, dates, seed=args.seed)
-    print(f"landed {len(snapshots)} sample dumps under {landing}")
+    snapshots = seed_landing(landing, config.source_names, dates, seed=args.seed)
+    print(f"landed {len(snapshots)} sample dumps in {landing.location}")
     return 0
 
 
 def demo(args: argparse.Namespace) -> int:
     """Land sample dumps, then serve the pipeline and its web UI with `dagster dev`."""
     settings = load_settings()
-    if settings.env != "local":
+    if not isinstance(settings, LocalSettings):
         print("error: the demo runs on the local default (unset ELT_ENV)", file=sys.stderr)
         return 2
     dagster_home = Path(os.environ.get("DAGSTER_HOME", settings.duckdb_path.parent / "dagster_home"))
     dagster_home.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(PACKAGE_DIR / "dagster_local.yaml", dagster_home / "dagster.yaml")
-    seed(argparse.Namespace(landing=None, first_date=DEMO_FIRST_DATE.isoformat(), days=DEMO_DAYS, seed=7))
+    seed(argparse.Namespace(first_date=DEMO_FIRST_DATE.isoformat(), days=DEMO_DAYS, seed=7))
     print(f"Dagster UI: http://{args.host}:{args.port}  (sensors pick the dumps up within a minute)")
     command = [
         sys.executable,
@@ -64,7 +67,10 @@ def demo(args: argparse.Namespace) -> int:
         "-p",
         str(args.port),
     ]
-    return subprocess.call(command, cwd=PROJECT_DIR, env={**os.environ, "DAGSTER_HOME": str(dagster_home)})
+    # `dagster dev` parses the dbt project with the `dbt` beside this interpreter, activated or not.
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    environment = {**os.environ, "DAGSTER_HOME": str(dagster_home), "PATH": path}
+    return subprocess.call(command, cwd=PROJECT_DIR, env=environment)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,8 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     convert_parser.add_argument("--out", required=True, help="output folder (must not exist or be empty)")
     convert_parser.set_defaults(handler=convert)
 
-    seed_parser = commands.add_parser("seed", help="land seeded sample dumps in the landing folder")
-    seed_parser.add_argument("--landing", help="landing folder (default: from the settings)")
+    seed_parser = commands.add_parser("seed", help="land seeded sample dumps in the landing area (ELT_LANDING_URI)")
     seed_parser.add_argument("--first-date", default=DEMO_FIRST_DATE.isoformat())
     seed_parser.add_argument("--days", type=int, default=DEMO_DAYS)
     seed_parser.add_argument("--seed", type=int, default=7)

@@ -1,7 +1,9 @@
-"""Environment settings: the only place that reads environment variables.
+"""Environment settings: the only place that reads environment variables, and the one place
+that decides the environment.
 
-`ELT_ENV=local` (default) runs on a folder and a DuckDB file; `ELT_ENV=gcp` on GCS and
-BigQuery. Every variable is documented in `elt_pipeline/deploy/env.example`.
+`ELT_ENV=local` (default) gives `LocalSettings` (folders and a DuckDB file); `ELT_ENV=gcp`
+gives `GcpSettings` (GCS and BigQuery). Everything downstream dispatches on that type, never
+on URI schemes or strings. Every variable is documented in `elt_pipeline/deploy/env.example`.
 """
 
 from __future__ import annotations
@@ -14,15 +16,16 @@ from typing import Literal
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
-DBT_PROJECT_DIR = PROJECT_DIR / "dbt_project"
 DEFAULT_PIPELINE_CONFIG = PACKAGE_DIR / "pipeline.yaml"
 
-# Names shared with terraform/ (tests/test_terraform.py checks they agree).
+# Names shared with terraform/ and dbt_project/ (tests check they agree).
 DEFAULT_RAW_DATASET = "elt_raw"
 DEFAULT_STAGING_DATASET = "elt_staging"
 DEFAULT_MARTS_DATASET = "elt_marts"
 DEFAULT_BQ_LOCATION = "EU"
 HASH_SALT_VARIABLE = "ELT_HASH_SALT"
+LOCAL_DEVELOPMENT_SALT = "local-development-salt"  # local demo only; gcp refuses it
+EXAMPLE_SALT = "change-me-from-secret-manager"  # the placeholder in deploy/env.example; gcp refuses it
 
 
 def default_bucket_name(project: str, purpose: Literal["landing", "parquet", "dagster-logs"]) -> str:
@@ -34,80 +37,125 @@ class SettingsError(ValueError):
     """An environment variable is missing or invalid."""
 
 
-@dataclass(frozen=True)
-class Settings:
-    env: Literal["local", "gcp"]
-    landing_uri: str
-    parquet_uri: str  # converted Parquet + manifests, between the import and the load
+@dataclass(frozen=True, kw_only=True)
+class _CommonSettings:
     pipeline_config_path: Path
     raw_dataset: str
-    staging_dataset: str
+    staging_dataset: str  # dbt staging and intermediate models
     marts_dataset: str
     hash_salt: str
+    salt_from_environment: bool  # True: the UI shows `EnvVar("ELT_HASH_SALT")`, never the value
+
+    def dataset_of_layer(self, layer: str) -> str:
+        """The dataset (schema) a dbt layer's models live in."""
+        return self.marts_dataset if layer == "marts" else self.staging_dataset
+
+
+@dataclass(frozen=True, kw_only=True)
+class LocalSettings(_CommonSettings):
+    """Landing and Parquet folders on disk, a DuckDB file warehouse."""
+
+    landing_dir: Path
+    parquet_dir: Path  # converted Parquet + manifests, between the import and the load
     duckdb_path: Path
-    salt_from_environment: bool = False  # True: show the UI `EnvVar("ELT_HASH_SALT")`, not a value
-    gcp_project: str | None = None
+    dbt_target: Literal["duckdb"] = "duckdb"
+
+    def qualified_table(self, dataset: str, table: str) -> str:
+        """`<catalog>.<schema>.<table>` as DuckDB names it (the catalog is the file's stem)."""
+        return f"{self.duckdb_path.stem}.{dataset}.{table}"
+
+    def dbt_profile_vars(self) -> dict[str, str]:
+        """What `dbt_project/profiles.yml` reads for this target (passed with `--vars`)."""
+        return {"duckdb_path": str(self.duckdb_path)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class GcpSettings(_CommonSettings):
+    """Landing and Parquet under gs:// URIs, BigQuery warehouse."""
+
+    landing_uri: str
+    parquet_uri: str
+    gcp_project: str
     bq_location: str = DEFAULT_BQ_LOCATION
-    bq_api_endpoint: str | None = None
+    bq_api_endpoint: str | None = None  # emulator only
+    dbt_target: Literal["bigquery"] = "bigquery"
 
-    @property
-    def dbt_target(self) -> str:
-        return "duckdb" if self.env == "local" else "bigquery"
+    def qualified_table(self, dataset: str, table: str) -> str:
+        return f"{self.gcp_project}.{dataset}.{table}"
 
-    def dbt_env(self) -> dict[str, str]:
-        """Environment variables `dbt_project/profiles.yml` reads."""
-        env = {
-            "ELT_RAW_DATASET": self.raw_dataset,
-            "ELT_STAGING_DATASET": self.staging_dataset,
-            "ELT_MARTS_DATASET": self.marts_dataset,
-            "ELT_DUCKDB_PATH": str(self.duckdb_path),
-            "ELT_BQ_LOCATION": self.bq_location,
+    def dbt_profile_vars(self) -> dict[str, str]:
+        return {
+            "gcp_project": self.gcp_project,
+            "bq_location": self.bq_location,
+            "bq_api_endpoint": self.bq_api_endpoint or "",
         }
-        if self.gcp_project:
-            env["ELT_GCP_PROJECT"] = self.gcp_project
-        if self.bq_api_endpoint:
-            env["ELT_BQ_API_ENDPOINT"] = self.bq_api_endpoint
-        return env
+
+
+Settings = LocalSettings | GcpSettings
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Build `Settings` from environment variables (default: `os.environ`)."""
+    """Build the settings of `ELT_ENV` from environment variables (default: `os.environ`)."""
     environ = os.environ if environ is None else environ
     env = environ.get("ELT_ENV", "local")
-    if env not in ("local", "gcp"):
-        raise SettingsError(f"ELT_ENV must be 'local' or 'gcp', got {env!r}")
-    data_dir = Path(environ.get("ELT_DATA_DIR", PROJECT_DIR / "data")).resolve()
     common = dict(
         pipeline_config_path=Path(environ.get("ELT_PIPELINE_CONFIG", DEFAULT_PIPELINE_CONFIG)),
         raw_dataset=environ.get("ELT_RAW_DATASET", DEFAULT_RAW_DATASET),
         staging_dataset=environ.get("ELT_STAGING_DATASET", DEFAULT_STAGING_DATASET),
         marts_dataset=environ.get("ELT_MARTS_DATASET", DEFAULT_MARTS_DATASET),
-        duckdb_path=Path(environ.get("ELT_DUCKDB_PATH", data_dir / "warehouse.duckdb")),
+        salt_from_environment=HASH_SALT_VARIABLE in environ,
     )
     if env == "local":
-        return Settings(
-            env="local",
-            landing_uri=environ.get("ELT_LANDING_URI", str(data_dir / "landing")),
-            parquet_uri=environ.get("ELT_PARQUET_URI", str(data_dir / "parquet")),
-            # Local demo only: gcp mode refuses to start without a real salt.
-            hash_salt=environ.get(HASH_SALT_VARIABLE, "local-development-salt"),
-            salt_from_environment=HASH_SALT_VARIABLE in environ,
-            **common,
-        )
+        return _local(environ, common)
+    if env == "gcp":
+        return _gcp(environ, common)
+    raise SettingsError(f"ELT_ENV must be 'local' or 'gcp', got {env!r}")
+
+
+def _local(environ: Mapping[str, str], common: dict) -> LocalSettings:
+    data_dir = Path(environ.get("ELT_DATA_DIR", PROJECT_DIR / "data")).resolve()
+    landing = _local_folder(environ, "ELT_LANDING_URI", data_dir / "landing")
+    parquet = _local_folder(environ, "ELT_PARQUET_URI", data_dir / "parquet")
+    return LocalSettings(
+        landing_dir=landing,
+        parquet_dir=parquet,
+        duckdb_path=Path(environ.get("ELT_DUCKDB_PATH", data_dir / "warehouse.duckdb")).resolve(),
+        hash_salt=environ.get(HASH_SALT_VARIABLE, LOCAL_DEVELOPMENT_SALT),
+        **common,
+    )
+
+
+def _local_folder(environ: Mapping[str, str], variable: str, default: Path) -> Path:
+    value = environ.get(variable)
+    if value is None:
+        return default
+    if "://" in value:
+        raise SettingsError(f"{variable}={value!r} is a URI, but ELT_ENV is 'local': give a folder, or set ELT_ENV=gcp")
+    return Path(value).resolve()
+
+
+def _gcp(environ: Mapping[str, str], common: dict) -> GcpSettings:
     project = environ.get("ELT_GCP_PROJECT") or environ.get("GOOGLE_CLOUD_PROJECT")
     if not project:
         raise SettingsError("ELT_ENV=gcp needs ELT_GCP_PROJECT (or GOOGLE_CLOUD_PROJECT)")
     salt = environ.get(HASH_SALT_VARIABLE)
     if not salt:
         raise SettingsError("ELT_ENV=gcp needs ELT_HASH_SALT (from Secret Manager)")
-    return Settings(
-        env="gcp",
-        landing_uri=environ.get("ELT_LANDING_URI", f"gs://{default_bucket_name(project, 'landing')}"),
-        parquet_uri=environ.get("ELT_PARQUET_URI", f"gs://{default_bucket_name(project, 'parquet')}"),
-        hash_salt=salt,
-        salt_from_environment=True,
+    if salt in (EXAMPLE_SALT, LOCAL_DEVELOPMENT_SALT):
+        raise SettingsError("ELT_HASH_SALT is a placeholder: set the secret's real value (from Secret Manager)")
+    return GcpSettings(
+        landing_uri=_gs_uri(environ, "ELT_LANDING_URI", f"gs://{default_bucket_name(project, 'landing')}"),
+        parquet_uri=_gs_uri(environ, "ELT_PARQUET_URI", f"gs://{default_bucket_name(project, 'parquet')}"),
         gcp_project=project,
         bq_location=environ.get("ELT_BQ_LOCATION", DEFAULT_BQ_LOCATION),
         bq_api_endpoint=environ.get("ELT_BQ_API_ENDPOINT") or None,
+        hash_salt=salt,
         **common,
     )
+
+
+def _gs_uri(environ: Mapping[str, str], variable: str, default: str) -> str:
+    value = environ.get(variable, default)
+    if not value.startswith("gs://") or len(value) <= len("gs://"):
+        raise SettingsError(f"{variable}={value!r} is not a gs://bucket[/prefix] URI, but ELT_ENV is 'gcp'")
+    return value.rstrip("/")

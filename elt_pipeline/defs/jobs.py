@@ -1,4 +1,4 @@
-"""Asset jobs: load one dump partition into the raw tables; rebuild one dump date in dbt."""
+"""Asset jobs: load one dump partition into the raw tables; `dbt build` one dump date."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ def build_load_job(raw_tables: AssetsDefinition) -> UnresolvedAssetJobDefinition
     )
 
 
-def build_marts_job(dbt_models: AssetsDefinition) -> UnresolvedAssetJobDefinition:
+def build_dbt_job(dbt_models: AssetsDefinition) -> UnresolvedAssetJobDefinition:
     return define_asset_job(
-        "build_marts",
+        "dbt_build",
         selection=AssetSelection.assets(dbt_models),
         tags={"elt/stage": "dbt"},
-        description="dbt build of one dump date: staging, intermediate and ML marts, all sources.",
+        description="dbt build of one dump date: every layer (staging, intermediate, ML marts), all sources.",
     )

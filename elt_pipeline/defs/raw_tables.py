@@ -1,4 +1,4 @@
-"""Raw table assets: staging Parquet -> one warehouse partition, replaced atomically.
+"""Raw table assets: Parquet store -> one warehouse partition, replaced atomically.
 
 One asset per configured table (`raw/<table>`), all computed by one subsettable step so a
 partition's tables load in one process while any single table can be rematerialized.
@@ -23,10 +23,11 @@ from dagster import (
 )
 
 from elt_pipeline.defs.partitions import partition_of
-from elt_pipeline.defs.resources import WAREHOUSE_POOL, StagingResource, WarehouseResource
+from elt_pipeline.defs.resources import WAREHOUSE_POOL, ParquetStoreResource, WarehouseResource
+from elt_pipeline.lib.manifest import Manifest, TableManifest
 from elt_pipeline.lib.pipeline_config import PipelineConfig
-from elt_pipeline.lib.staging import ManifestNotFound
-from elt_pipeline.lib.warehouse import SchemaDriftError
+from elt_pipeline.lib.storage import InconsistentParquet, ManifestNotFound, ParquetStore
+from elt_pipeline.lib.warehouse import LoadResult, Partition, SchemaDriftError, StagedTable, Warehouse
 
 RAW_PREFIX = "raw"
 ROW_COUNT_CHECK = "row_count_matches_manifest"
@@ -60,7 +61,9 @@ def _specs(config: PipelineConfig) -> tuple[list[AssetSpec], list[AssetCheckSpec
         )
         checks.append(
             AssetCheckSpec(
-                SCHEMA_CHECK, asset=key, description="Warns when this load adds columns or lacks columns the table has."
+                SCHEMA_CHECK,
+                asset=key,
+                description="Warns when this load adds columns or lacks columns the table has.",
             )
         )
     return specs, checks
@@ -78,58 +81,88 @@ def build_raw_tables(config: PipelineConfig, partitions_def: MultiPartitionsDefi
         pool=WAREHOUSE_POOL,
     )
     def raw_tables(
-        context: AssetExecutionContext, staging: StagingResource, warehouse: WarehouseResource
+        context: AssetExecutionContext, parquet: ParquetStoreResource, warehouse: WarehouseResource
     ) -> Iterator[MaterializeResult | AssetCheckResult]:
         partition = partition_of(context.partition_key)
-        store = staging.open()
-        try:
-            manifest = store.read_manifest(partition.source_db, partition.dump_date)
-        except ManifestNotFound as error:
-            raise Failure(str(error), allow_retries=False) from error
+        store = parquet.open()
+        manifest = _read_manifest(store, partition)
         target = warehouse.open()
         for key in sorted(context.selected_asset_keys):
             table = key.path[-1]
-            staged = manifest.tables.get(table)
-            if staged is None:
-                raise Failure(
-                    f"table {table!r} is not in {manifest.dump_uri} (manifest lists {sorted(manifest.tables)})",
-                    allow_retries=False,
-                )
-            uris = [store.file_uri(partition.source_db, partition.dump_date, f) for f in staged.files]
-            try:
-                loaded = target.replace_partition(table, partition, uris)
-            except SchemaDriftError as error:
-                raise Failure(str(error), allow_retries=False) from error
-            warehouse_rows = target.partition_row_count(table, partition)
-            context.log.info(f"{table}: {warehouse_rows:,} rows in {partition}")
-            yield MaterializeResult(
-                asset_key=key,
-                metadata={
-                    "dagster/row_count": warehouse_rows,
-                    "dagster/table_name": f"{warehouse.dataset}.{table}",
-                    "dagster/column_schema": TableSchema(
-                        columns=[TableColumn(name, kind) for name, kind in loaded.columns]
-                    ),
-                    "dump_uri": MetadataValue.url(manifest.dump_uri)
-                    if "://" in manifest.dump_uri
-                    else MetadataValue.path(manifest.dump_uri),
-                    "dump_sha256": manifest.dump_sha256,
-                    "dump_bytes": manifest.dump_bytes,
-                    "staged_files": len(uris),
-                },
-            )
-            yield AssetCheckResult(
-                asset_key=key,
-                check_name=ROW_COUNT_CHECK,
-                passed=warehouse_rows == staged.row_count,
-                metadata={"warehouse_rows": warehouse_rows, "manifest_rows": staged.row_count},
-            )
-            yield AssetCheckResult(
-                asset_key=key,
-                check_name=SCHEMA_CHECK,
-                passed=not (loaded.added_columns or loaded.absent_columns),
-                severity=AssetCheckSeverity.WARN,
-                metadata={"added_columns": loaded.added_columns, "absent_columns": loaded.absent_columns},
-            )
+            listed = _listed_table(manifest, table)
+            loaded = _replace(target, table, partition, _staged(store, partition, listed))
+            rows = target.partition_row_count(table, partition)
+            context.log.info(f"{table}: {rows:,} rows in {partition}")
+            yield _materialization(key, target.qualified_name(table), manifest, listed, loaded, rows)
+            yield from _check_results(key, listed, loaded, rows)
 
     return raw_tables
+
+
+def _read_manifest(store: ParquetStore, partition: Partition) -> Manifest:
+    try:
+        return store.read_manifest(partition.source_db, partition.dump_date)
+    except ManifestNotFound as error:
+        raise Failure(str(error), allow_retries=False) from error
+
+
+def _listed_table(manifest: Manifest, table: str) -> TableManifest:
+    listed = manifest.tables.get(table)
+    if listed is None:
+        raise Failure(
+            f"table {table!r} is not in {manifest.dump_uri} (manifest lists {sorted(manifest.tables)})",
+            allow_retries=False,
+        )
+    return listed
+
+
+def _staged(store: ParquetStore, partition: Partition, listed: TableManifest) -> StagedTable:
+    """The files the manifest lists for one table, and their schema (read from the footers)."""
+    uris = [store.file_uri(partition.source_db, partition.dump_date, relative) for relative in listed.files]
+    try:
+        return StagedTable(uris=uris, schema=store.read_schema(uris))
+    except InconsistentParquet as error:
+        raise Failure(str(error), allow_retries=False) from error
+
+
+def _replace(target: Warehouse, table: str, partition: Partition, staged: StagedTable) -> LoadResult:
+    try:
+        return target.replace_partition(table, partition, staged)
+    except SchemaDriftError as error:
+        raise Failure(str(error), allow_retries=False) from error
+
+
+def _materialization(
+    key: AssetKey, table_name: str, manifest: Manifest, listed: TableManifest, loaded: LoadResult, rows: int
+) -> MaterializeResult:
+    dump_uri = manifest.dump_uri
+    return MaterializeResult(
+        asset_key=key,
+        metadata={
+            "dagster/row_count": rows,
+            "dagster/table_name": table_name,
+            "dagster/column_schema": TableSchema(columns=[TableColumn(name, kind) for name, kind in loaded.columns]),
+            "dump_uri": MetadataValue.url(dump_uri) if "://" in dump_uri else MetadataValue.path(dump_uri),
+            "dump_sha256": manifest.dump_sha256,
+            "dump_bytes": manifest.dump_bytes,
+            "staged_files": len(listed.files),
+        },
+    )
+
+
+def _check_results(key: AssetKey, listed: TableManifest, loaded: LoadResult, rows: int) -> list[AssetCheckResult]:
+    return [
+        AssetCheckResult(
+            asset_key=key,
+            check_name=ROW_COUNT_CHECK,
+            passed=rows == listed.row_count,
+            metadata={"warehouse_rows": rows, "manifest_rows": listed.row_count},
+        ),
+        AssetCheckResult(
+            asset_key=key,
+            check_name=SCHEMA_CHECK,
+            passed=not (loaded.added_columns or loaded.absent_columns),
+            severity=AssetCheckSeverity.WARN,
+            metadata={"added_columns": loaded.added_columns, "absent_columns": loaded.absent_columns},
+        ),
+    ]

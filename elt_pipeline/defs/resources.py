@@ -1,61 +1,105 @@
-"""Resources for both environments, built from `Settings` in one place."""
+"""Resources of both environments, and `build_resources`: the one switch between them.
+
+Ops and assets ask for the abstract resource (`LandingResource`, `ParquetStoreResource`,
+`WarehouseResource`); `build_resources` binds the local set or the gcp set, each a typed
+class per backend, from the settings' type.
+"""
 
 from __future__ import annotations
 
-from dagster import ConfigurableResource, EnvVar
+from abc import ABC, abstractmethod
 
-from elt_pipeline.defs.dbt.project import dbt_resource
-from elt_pipeline.lib.landing import Landing, open_landing
-from elt_pipeline.lib.staging import Staging, open_staging
+from dagster import ConfigurableResource, EnvVar
+from dagster_dbt import DbtCliResource
+
+from elt_pipeline.defs.dbt.project import dbt_executable, dbt_project
+from elt_pipeline.lib.pipeline_config import PipelineConfig
+from elt_pipeline.lib.storage import Landing, ParquetStore
+from elt_pipeline.lib.storage.gcs import GcsLanding, GcsParquetStore
+from elt_pipeline.lib.storage.local import LocalLanding, LocalParquetStore
 from elt_pipeline.lib.warehouse import Warehouse
-from elt_pipeline.settings import HASH_SALT_VARIABLE, Settings
+from elt_pipeline.lib.warehouse.bigquery import BigQueryWarehouse
+from elt_pipeline.lib.warehouse.duckdb import DuckDBWarehouse
+from elt_pipeline.settings import HASH_SALT_VARIABLE, GcpSettings, LocalSettings, Settings
 
 # Every step that writes the warehouse (raw loads, dbt) takes a slot of this pool, however its
 # run was launched (sensor, UI, backfill). Local: 1 slot, a DuckDB file has one writer.
 WAREHOUSE_POOL = "warehouse"
 
 
-class LandingResource(ConfigurableResource):
-    """Where dumps land: a folder (local) or `gs://bucket/prefix` (gcp)."""
+class LandingResource(ConfigurableResource, ABC):
+    """Where dumps land."""
+
+    @abstractmethod
+    def open(self) -> Landing: ...
+
+
+class LocalLandingResource(LandingResource):
+    """A landing folder on disk."""
+
+    folder: str
+
+    def open(self) -> Landing:
+        return LocalLanding(self.folder)
+
+
+class GcsLandingResource(LandingResource):
+    """A landing area under `gs://bucket/prefix`."""
 
     uri: str
 
     def open(self) -> Landing:
-        return open_landing(self.uri)
+        return GcsLanding(self.uri)
 
 
-class StagingResource(ConfigurableResource):
-    """Where converted Parquet and manifests go: a folder (local) or `gs://bucket/prefix` (gcp)."""
+class ParquetStoreResource(ConfigurableResource, ABC):
+    """Where converted Parquet and manifests go between the import and the load."""
 
+    @abstractmethod
+    def open(self) -> ParquetStore: ...
+
+
+class LocalParquetStoreResource(ParquetStoreResource):
+    folder: str
+
+    def open(self) -> ParquetStore:
+        return LocalParquetStore(self.folder)
+
+
+class GcsParquetStoreResource(ParquetStoreResource):
     uri: str
 
-    def open(self) -> Staging:
-        return open_staging(self.uri)
+    def open(self) -> ParquetStore:
+        return GcsParquetStore(self.uri)
 
 
-class WarehouseResource(ConfigurableResource):
-    """The raw dataset of the warehouse: a DuckDB file (local) or BigQuery (gcp)."""
+class WarehouseResource(ConfigurableResource, ABC):
+    """The raw dataset of the warehouse."""
 
-    kind: str  # "duckdb" | "bigquery"
     dataset: str
-    duckdb_path: str = ""
-    gcp_project: str = ""
-    location: str = ""
-    api_endpoint: str = ""
+
+    @abstractmethod
+    def open(self) -> Warehouse: ...
+
+
+class DuckDBWarehouseResource(WarehouseResource):
+    """Raw tables in schema `dataset` of a DuckDB file."""
+
+    path: str
 
     def open(self) -> Warehouse:
-        if self.kind == "bigquery":
-            from elt_pipeline.lib.warehouse.bigquery import BigQueryWarehouse
+        return DuckDBWarehouse(self.path, self.dataset)
 
-            return BigQueryWarehouse(
-                project=self.gcp_project,
-                dataset=self.dataset,
-                location=self.location,
-                api_endpoint=self.api_endpoint or None,
-            )
-        from elt_pipeline.lib.warehouse.duckdb import DuckDBWarehouse
 
-        return DuckDBWarehouse(self.duckdb_path, self.dataset)
+class BigQueryWarehouseResource(WarehouseResource):
+    """Raw tables in BigQuery dataset `project.dataset` (created by terraform, never by a load)."""
+
+    project: str
+    location: str
+    api_endpoint: str = ""  # emulator only
+
+    def open(self) -> Warehouse:
+        return BigQueryWarehouse(self.project, self.dataset, self.location, api_endpoint=self.api_endpoint or None)
 
 
 class ConverterResource(ConfigurableResource):
@@ -65,21 +109,31 @@ class ConverterResource(ConfigurableResource):
     max_dump_bytes: int
 
 
-def build_resources(settings: Settings, max_dump_bytes: int) -> dict[str, object]:
+def build_resources(settings: Settings, config: PipelineConfig) -> dict[str, object]:
+    """The resources of the settings' environment: the local set or the gcp set."""
+    match settings:
+        case LocalSettings():
+            storage = {
+                "landing": LocalLandingResource(folder=str(settings.landing_dir)),
+                "parquet": LocalParquetStoreResource(folder=str(settings.parquet_dir)),
+                "warehouse": DuckDBWarehouseResource(path=str(settings.duckdb_path), dataset=settings.raw_dataset),
+            }
+        case GcpSettings():
+            storage = {
+                "landing": GcsLandingResource(uri=settings.landing_uri),
+                "parquet": GcsParquetStoreResource(uri=settings.parquet_uri),
+                "warehouse": BigQueryWarehouseResource(
+                    project=settings.gcp_project,
+                    dataset=settings.raw_dataset,
+                    location=settings.bq_location,
+                    api_endpoint=settings.bq_api_endpoint or "",
+                ),
+            }
     return {
-        "landing": LandingResource(uri=settings.landing_uri),
-        "staging": StagingResource(uri=settings.parquet_uri),
-        "warehouse": WarehouseResource(
-            kind="duckdb" if settings.env == "local" else "bigquery",
-            dataset=settings.raw_dataset,
-            duckdb_path=str(settings.duckdb_path),
-            gcp_project=settings.gcp_project or "",
-            location=settings.bq_location,
-            api_endpoint=settings.bq_api_endpoint or "",
-        ),
+        **storage,
         "converter": ConverterResource(
             hash_salt=EnvVar(HASH_SALT_VARIABLE) if settings.salt_from_environment else settings.hash_salt,
-            max_dump_bytes=max_dump_bytes,
+            max_dump_bytes=config.max_dump_bytes,
         ),
-        "dbt": dbt_resource(settings),
+        "dbt": DbtCliResource(project_dir=dbt_project(settings.dbt_target), dbt_executable=dbt_executable()),
     }

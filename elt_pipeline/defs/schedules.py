@@ -6,9 +6,9 @@ from dagster import DefaultScheduleStatus, build_schedule_from_partitioned_job
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 
-def build_ml_refresh_schedule(marts_job: UnresolvedAssetJobDefinition):
+def build_ml_refresh_schedule(dbt_job: UnresolvedAssetJobDefinition):
     return build_schedule_from_partitioned_job(
-        marts_job,
+        dbt_job,
         name="ml_marts_daily_refresh",
         hour_of_day=6,
         default_status=DefaultScheduleStatus.STOPPED,

@@ -81,7 +81,7 @@ def build_staged_dump_sensor(import_job: JobDefinition, load_job: UnresolvedAsse
 
 
 def build_loaded_partition_sensor(
-    raw_keys: set[AssetKey], dbt_keys: set[AssetKey], marts_job: UnresolvedAssetJobDefinition
+    raw_keys: set[AssetKey], dbt_keys: set[AssetKey], dbt_job: UnresolvedAssetJobDefinition
 ):
     """Any successful run that loaded raw partitions (sensor-requested, replayed or backfilled
     from the UI) requests the dbt run of its dump date, unless its backfill builds dbt itself
@@ -90,7 +90,7 @@ def build_loaded_partition_sensor(
     @run_status_sensor(
         name="loaded_partitions",
         run_status=DagsterRunStatus.SUCCESS,
-        request_job=marts_job,
+        request_job=dbt_job,
         minimum_interval_seconds=10,
         default_status=DefaultSensorStatus.RUNNING,
         description="When a raw partition loads, rebuild the dbt models for its dump date (all sources).",
@@ -104,7 +104,7 @@ def build_loaded_partition_sensor(
         if backfill is not None and set(backfill.asset_selection or ()) & dbt_keys:
             return SkipReason(f"backfill {backfill.backfill_id} builds the dbt models itself")
         waiting = context.instance.get_run_ids(
-            RunsFilter(job_name=marts_job.name, statuses=WAITING, tags={PARTITION_TAG: dump_date}), limit=1
+            RunsFilter(job_name=dbt_job.name, statuses=WAITING, tags={PARTITION_TAG: dump_date}), limit=1
         )
         if waiting:
             return SkipReason(f"dbt run {waiting[0]} for {dump_date} has not started: it will include this load")

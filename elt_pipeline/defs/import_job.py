@@ -1,4 +1,4 @@
-"""The import job: one landed dump -> per-table Parquet + manifest in staging.
+"""The import job: one landed dump -> per-table Parquet + manifest in the Parquet store.
 
 Op-based and partitioned like the raw tables, so a run is one (dump_date, source_db): the
 dump sensor passes the exact landed object; launched from the UI for a partition without
@@ -27,10 +27,11 @@ from dagster import (
 
 from elt_pipeline.converter import DumpError, convert_dump
 from elt_pipeline.defs.partitions import partition_of
-from elt_pipeline.defs.resources import ConverterResource, LandingResource, StagingResource
-from elt_pipeline.lib.landing import BadDumpPath, LandedFile, is_temporary, parse_dump_key
+from elt_pipeline.defs.resources import ConverterResource, LandingResource, ParquetStoreResource
 from elt_pipeline.lib.manifest import Manifest
 from elt_pipeline.lib.pipeline_config import PipelineConfig
+from elt_pipeline.lib.storage import LandedFile
+from elt_pipeline.lib.storage.layout import BadDumpPath, is_temporary, parse_dump_key
 
 TRANSIENT_RETRY = RetryPolicy(max_retries=3, delay=5, backoff=Backoff.EXPONENTIAL)
 
@@ -131,11 +132,11 @@ def _convert_op(config: PipelineConfig):
 
 
 @op(retry_policy=TRANSIENT_RETRY)
-def publish_to_staging(context: OpExecutionContext, converted: ConvertedDump, staging: StagingResource) -> None:
+def publish_parquet(context: OpExecutionContext, converted: ConvertedDump, parquet: ParquetStoreResource) -> None:
     """Upload the Parquet files, then the manifest last; the load sensor takes it from here."""
     manifest = Manifest.from_json(converted.manifest_json)
     try:
-        manifest_uri = staging.open().publish(Path(converted.out_dir), manifest, import_id=context.run_id[:8])
+        manifest_uri = parquet.open().publish(Path(converted.out_dir), manifest, import_id=context.run_id[:8])
     except BaseException:
         if context.retry_number >= TRANSIENT_RETRY.max_retries:  # keep the files for the next retry
             shutil.rmtree(converted.work_dir, ignore_errors=True)
@@ -159,9 +160,9 @@ def build_import_job(config: PipelineConfig, partitions_def: MultiPartitionsDefi
         partitions_def=partitions_def,
         executor_def=in_process_executor,
         tags={"elt/stage": "import"},
-        description="Validate one landed dump and convert it to per-table Parquet + manifest in staging.",
+        description="Validate one landed dump and convert it to per-table Parquet + manifest in the Parquet store.",
     )
     def import_dump():
-        publish_to_staging(convert(fetch_dump()))
+        publish_parquet(convert(fetch_dump()))
 
     return import_dump
