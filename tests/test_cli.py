@@ -1,6 +1,7 @@
 """The `elt-pipeline` command line: convert a dump, land the sample dumps."""
 
 import json
+import os
 import subprocess
 import sys
 from datetime import date
@@ -46,7 +47,7 @@ def test_convert_refuses_a_cut_dump_with_file_and_line(tmp_path):
 
 
 def test_seed_lands_one_dump_per_source_and_date(tmp_path):
-    result = run_cli("seed", "--landing", str(tmp_path), "--days", "2")
+    result = run_cli("seed", "--days", "2", env={**os.environ, "ELT_LANDING_URI": str(tmp_path)})
     assert result.returncode == 0, result.stderr
     landed = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.sql.gz"))
     assert landed == sorted(

@@ -20,8 +20,12 @@ from dagster import AssetKey, DagsterInstance, DagsterRunStatus, RunsFilter
 from dagster._core.execution.backfill import BulkActionStatus
 
 from elt_pipeline.lib.sample_data import seed_landing
+from elt_pipeline.lib.storage.local import LocalLanding
 from elt_pipeline.settings import PACKAGE_DIR, PROJECT_DIR
-from tests.support.local_pipeline import RAW_TABLES, SOURCES
+from tests.support.pipelines import ALL_SOURCES as SOURCES
+from tests.support.pipelines import RAW_TABLES
+
+pytestmark = pytest.mark.slow
 
 DATES = [date(2024, 1, 1), date(2024, 1, 2)]
 TIMEOUT_SECONDS = 900
@@ -78,7 +82,7 @@ def dagster_dev(tmp_path):
     data_dir, home = tmp_path / "data", tmp_path / "dagster_home"
     home.mkdir()
     shutil.copyfile(PACKAGE_DIR / "dagster_local.yaml", home / "dagster.yaml")
-    seed_landing(data_dir / "landing", SOURCES, DATES)
+    seed_landing(LocalLanding(data_dir / "landing"), SOURCES, DATES)
     instance = DagsterInstance.from_config(str(home))  # creates the storage before the server starts
     port = free_port()
     log_path = tmp_path / "dagster-dev.log"
@@ -106,7 +110,7 @@ def test_dumps_flow_through_the_daemon_and_a_range_backfill_reloads_every_partit
 
     def marts_built():
         assert not failed_runs(instance), failed_runs(instance)
-        return sorted(set(succeeded_partitions(instance, "build_marts"))) == dates
+        return sorted(set(succeeded_partitions(instance, "dbt_build"))) == dates
 
     wait_for(marts_built, "the sensors to import, load and build every landed dump", server, log_path)
     assert succeeded_partitions(instance, "import_dump") == every_partition
@@ -152,7 +156,7 @@ def test_dumps_flow_through_the_daemon_and_a_range_backfill_reloads_every_partit
 
     def marts_rebuilt():
         assert not failed_runs(instance), failed_runs(instance)
-        builds = instance.get_run_records(RunsFilter(job_name="build_marts", statuses=[DagsterRunStatus.SUCCESS]))
+        builds = instance.get_run_records(RunsFilter(job_name="dbt_build", statuses=[DagsterRunStatus.SUCCESS]))
         partitions = [(record.dagster_run.tags["dagster/partition"], record.start_time) for record in builds]
         return {day for day, started in partitions if started >= loaded_at[day]} == set(dates)
 

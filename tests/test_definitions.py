@@ -1,14 +1,19 @@
-"""The code location loads, and its asset graph is one lineage: raw -> staging -> marts."""
+"""The code location loads, its asset graph is one lineage (raw -> staging -> marts), and the
+code is shaped so it stays that way: no import cycles, one manifest for every environment."""
 
+import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from dagster import AssetKey
 
-from elt_pipeline.defs import build_definitions
-from elt_pipeline.settings import PROJECT_DIR, load_settings
-from tests.support.local_pipeline import make_local_pipeline
+from elt_pipeline import settings as elt_settings
+from elt_pipeline.definitions import build_definitions
+from elt_pipeline.defs.dbt.project import bigquery_project, duckdb_project
+from elt_pipeline.settings import PACKAGE_DIR, PROJECT_DIR, load_settings
+from tests.support.imports import cycles, import_graph
 
 
 def test_dagster_validates_the_workspace(tmp_path):
@@ -25,7 +30,7 @@ def test_dagster_validates_the_workspace(tmp_path):
 
 
 def test_lineage_runs_from_raw_tables_through_staging_to_the_marts(tmp_path):
-    graph = make_local_pipeline(tmp_path).defs.resolve_asset_graph()
+    graph = build_definitions(load_settings({"ELT_DATA_DIR": str(tmp_path)})).resolve_asset_graph()
     staging_customers = AssetKey(["staging", "stg_shop__customers"])
     assert graph.get(staging_customers).parent_keys == {AssetKey(["raw", "customers"])}
     features = AssetKey(["marts", "fct_customer_features"])
@@ -34,19 +39,62 @@ def test_lineage_runs_from_raw_tables_through_staging_to_the_marts(tmp_path):
     assert graph.get(AssetKey(["marts", "customer_features_latest"])).parent_keys == {features}
 
 
-def test_dataset_names_change_neither_asset_keys_nor_the_manifest_of_other_settings(tmp_path):
-    renamed = {"ELT_DATA_DIR": str(tmp_path), "ELT_STAGING_DATASET": "team_staging", "ELT_MARTS_DATASET": "team_marts"}
-    renamed_defs = build_definitions(load_settings(renamed))
-    default_defs = build_definitions(load_settings({"ELT_DATA_DIR": str(tmp_path)}))
-
-    assert (
-        renamed_defs.resolve_asset_graph().get_all_asset_keys()
-        == default_defs.resolve_asset_graph().get_all_asset_keys()
-    )
-    features = AssetKey(["marts", "fct_customer_features"])
-    relation = {
-        name: defs.resolve_assets_def(features).specs_by_key[features].metadata["dagster/table_name"]
-        for name, defs in (("renamed", renamed_defs), ("default", default_defs))
+def test_settings_name_tables_and_datasets_without_changing_asset_keys_or_the_manifest(tmp_path):
+    manifest_before = duckdb_project.manifest_path.read_bytes()
+    renamed = {
+        "ELT_DATA_DIR": str(tmp_path / "a"),
+        "ELT_STAGING_DATASET": "team_staging",
+        "ELT_MARTS_DATASET": "team_marts",
     }
-    assert relation["renamed"].endswith("team_marts.fct_customer_features")
-    assert relation["default"].endswith("elt_marts.fct_customer_features")
+    renamed_defs = build_definitions(load_settings(renamed))
+    default_defs = build_definitions(load_settings({"ELT_DATA_DIR": str(tmp_path / "b")}))
+    gcp_defs = build_definitions(
+        load_settings({"ELT_ENV": "gcp", "ELT_GCP_PROJECT": "acme-ml", "ELT_HASH_SALT": "a-real-salt"})
+    )
+
+    keys = {
+        name: d.resolve_asset_graph().get_all_asset_keys() for name, d in (("r", renamed_defs), ("d", default_defs))
+    }
+    assert keys["r"] == keys["d"] == gcp_defs.resolve_asset_graph().get_all_asset_keys()
+    features = AssetKey(["marts", "fct_customer_features"])
+    table_name = {
+        name: defs.resolve_assets_def(features).specs_by_key[features].metadata["dagster/table_name"]
+        for name, defs in (("renamed", renamed_defs), ("default", default_defs), ("gcp", gcp_defs))
+    }
+    assert table_name == {
+        "renamed": "warehouse.team_marts.fct_customer_features",
+        "default": "warehouse.elt_marts.fct_customer_features",
+        "gcp": "acme-ml.elt_marts.fct_customer_features",
+    }
+    assert duckdb_project.manifest_path.read_bytes() == manifest_before  # nothing re-parsed
+
+
+def test_the_manifests_hold_no_environment_and_the_dbt_defaults_are_the_settings_defaults():
+    for project in (duckdb_project, bigquery_project):
+        manifest = json.loads(project.manifest_path.read_text())
+        schemas = {node["schema"] for node in manifest["nodes"].values() if node["resource_type"] == "model"}
+        assert schemas == {elt_settings.DEFAULT_STAGING_DATASET, elt_settings.DEFAULT_MARTS_DATASET}
+        assert {source["schema"] for source in manifest["sources"].values()} == {elt_settings.DEFAULT_RAW_DATASET}
+        text = project.manifest_path.read_text()
+        assert str(PROJECT_DIR / "data") not in text and "ELT_" not in json.dumps(manifest["metadata"]["env"])
+
+
+def test_the_package_has_no_import_cycle():
+    graph = import_graph(PACKAGE_DIR)
+    assert len(graph) > 20 and "elt_pipeline.lib.storage.gcs" in graph
+    assert cycles(graph) == []
+
+
+def test_the_readme_layout_table_names_paths_that_exist():
+    readme = (PROJECT_DIR / "README.md").read_text()
+    table = readme.split("## Layout", 1)[1].split("\n## ", 1)[0]
+    paths = [line.split("`")[1] for line in table.splitlines() if line.startswith("| `")]
+    assert len(paths) >= 6
+    missing = [path for path in paths if not (PROJECT_DIR / path.rstrip("/")).exists()]
+    assert missing == [], f"README layout names paths that do not exist: {missing}"
+    packages = sorted(
+        path.relative_to(PROJECT_DIR).as_posix() + "/"
+        for path in Path(PACKAGE_DIR).iterdir()
+        if path.is_dir() and (path / "__init__.py").exists()
+    )
+    assert [p for p in packages if p not in paths] == [], "README layout misses a package"

@@ -1,4 +1,4 @@
-"""The pure helpers, without Dagster: config, landing keys, discovery, staging, DuckDB loads."""
+"""The pure helpers, without Dagster: config, settings, landing keys, discovery, Parquet store, DuckDB loads."""
 
 import json
 import os
@@ -10,13 +10,14 @@ import pyarrow.parquet as pq
 import pytest
 
 from elt_pipeline.lib.discovery import discover_dumps
-from elt_pipeline.lib.landing import BadDumpPath, LocalLanding, parse_dump_key
 from elt_pipeline.lib.manifest import MANIFEST_NAME, ColumnInfo, Manifest, TableManifest
 from elt_pipeline.lib.pipeline_config import PipelineConfigError, load_pipeline_config
-from elt_pipeline.lib.staging import LocalStaging
-from elt_pipeline.lib.warehouse import Partition, SchemaDriftError
+from elt_pipeline.lib.storage import InconsistentParquet
+from elt_pipeline.lib.storage.layout import BadDumpPath, parse_dump_key
+from elt_pipeline.lib.storage.local import LocalLanding, LocalParquetStore
+from elt_pipeline.lib.warehouse import Partition, SchemaDriftError, StagedTable
 from elt_pipeline.lib.warehouse.duckdb import DuckDBWarehouse
-from elt_pipeline.settings import DEFAULT_PIPELINE_CONFIG, SettingsError, load_settings
+from elt_pipeline.settings import DEFAULT_PIPELINE_CONFIG, GcpSettings, LocalSettings, SettingsError, load_settings
 
 SOURCES = ["shop_eu", "shop_us"]
 
@@ -58,7 +59,36 @@ def test_gcp_settings_require_a_project_and_a_salt():
     with pytest.raises(SettingsError, match="ELT_HASH_SALT"):
         load_settings({"ELT_ENV": "gcp", "ELT_GCP_PROJECT": "p"})
     settings = load_settings({"ELT_ENV": "gcp", "ELT_GCP_PROJECT": "acme-ml", "ELT_HASH_SALT": "s"})
+    assert isinstance(settings, GcpSettings)
     assert settings.landing_uri == "gs://acme-ml-elt-landing" and settings.dbt_target == "bigquery"
+    assert settings.parquet_uri == "gs://acme-ml-elt-parquet"
+
+
+@pytest.mark.parametrize("salt", ["change-me-from-secret-manager", "local-development-salt"])
+def test_gcp_refuses_a_placeholder_salt(salt):
+    with pytest.raises(SettingsError, match="placeholder"):
+        load_settings({"ELT_ENV": "gcp", "ELT_GCP_PROJECT": "p", "ELT_HASH_SALT": salt})
+
+
+@pytest.mark.parametrize(
+    ("environ", "variable"),
+    [
+        ({"ELT_LANDING_URI": "gs://bucket/landing"}, "ELT_LANDING_URI"),
+        ({"ELT_PARQUET_URI": "gs://bucket"}, "ELT_PARQUET_URI"),
+        ({"ELT_ENV": "gcp", "ELT_LANDING_URI": "/srv/landing"}, "ELT_LANDING_URI"),
+        ({"ELT_ENV": "gcp", "ELT_PARQUET_URI": "parquet"}, "ELT_PARQUET_URI"),
+    ],
+)
+def test_uris_that_do_not_fit_the_environment_fail_at_start(environ, variable):
+    with pytest.raises(SettingsError, match=variable):
+        load_settings({"ELT_GCP_PROJECT": "p", "ELT_HASH_SALT": "a-real-salt", **environ})
+
+
+def test_local_settings_are_folders_under_the_data_dir(tmp_path):
+    settings = load_settings({"ELT_DATA_DIR": str(tmp_path)})
+    assert isinstance(settings, LocalSettings)
+    assert (settings.landing_dir, settings.parquet_dir) == (tmp_path / "landing", tmp_path / "parquet")
+    assert settings.duckdb_path == tmp_path / "warehouse.duckdb" and settings.dbt_target == "duckdb"
 
 
 # --- landing keys and discovery --------------------------------------------------------------
@@ -114,7 +144,7 @@ def test_a_tick_lists_only_from_the_cursor_and_a_reupload_replays(tmp_path):
     assert discover_dumps(landing, SOURCES, third.cursor).dumps == []
 
 
-# --- staging --------------------------------------------------------------------------------
+# --- Parquet store --------------------------------------------------------------------------
 
 
 def manifest_for(tables: dict[str, list[str]]) -> Manifest:
@@ -136,14 +166,14 @@ def test_publishing_writes_the_manifest_last_and_drops_superseded_files(tmp_path
     local = tmp_path / "out"
     (local / "t").mkdir(parents=True)
     (local / "t" / "part-00000.parquet").write_bytes(b"first")
-    staging = LocalStaging(tmp_path / "staging")
-    staging.publish(local, manifest_for({"t": ["t/part-00000.parquet"]}), import_id="run1")
+    store = LocalParquetStore(tmp_path / "parquet")
+    store.publish(local, manifest_for({"t": ["t/part-00000.parquet"]}), import_id="run1")
     (local / "t" / "part-00000.parquet").write_bytes(b"second")
-    staging.publish(local, manifest_for({"t": ["t/part-00000.parquet"]}), import_id="run2")
+    store.publish(local, manifest_for({"t": ["t/part-00000.parquet"]}), import_id="run2")
 
-    manifest = staging.read_manifest("shop_eu", "2024-01-01")
+    manifest = store.read_manifest("shop_eu", "2024-01-01")
     assert manifest.tables["t"].files == ["t/part-run2-00000.parquet"]
-    folder = tmp_path / "staging/shop_eu/2024-01-01"
+    folder = tmp_path / "parquet/shop_eu/2024-01-01"
     assert sorted(p.name for p in folder.glob("t/*")) == ["part-run2-00000.parquet"]
     assert (folder / "t/part-run2-00000.parquet").read_bytes() == b"second"
     assert sorted(p.name for p in folder.iterdir()) == [MANIFEST_NAME, "t"]
@@ -152,10 +182,11 @@ def test_publishing_writes_the_manifest_last_and_drops_superseded_files(tmp_path
 # --- DuckDB warehouse -----------------------------------------------------------------------
 
 
-def parquet(path: Path, table: pa.Table) -> str:
+def staged(path: Path, table: pa.Table) -> StagedTable:
+    """One Parquet file, as the load step hands it to a warehouse."""
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, path)
-    return str(path)
+    return StagedTable(uris=[str(path)], schema=table.schema)
 
 
 def rows(warehouse: DuckDBWarehouse) -> list[tuple]:
@@ -166,9 +197,9 @@ def rows(warehouse: DuckDBWarehouse) -> list[tuple]:
 def test_a_partition_replace_touches_only_its_partition(tmp_path):
     warehouse = DuckDBWarehouse(tmp_path / "w.duckdb", "elt_raw")
     eu, us = Partition("shop_eu", "2024-01-01"), Partition("shop_us", "2024-01-01")
-    warehouse.replace_partition("t", eu, [parquet(tmp_path / "a.parquet", pa.table({"id": [1, 2]}))])
-    warehouse.replace_partition("t", us, [parquet(tmp_path / "b.parquet", pa.table({"id": [7]}))])
-    result = warehouse.replace_partition("t", eu, [parquet(tmp_path / "c.parquet", pa.table({"id": [3]}))])
+    warehouse.replace_partition("t", eu, staged(tmp_path / "a.parquet", pa.table({"id": [1, 2]})))
+    warehouse.replace_partition("t", us, staged(tmp_path / "b.parquet", pa.table({"id": [7]})))
+    result = warehouse.replace_partition("t", eu, staged(tmp_path / "c.parquet", pa.table({"id": [3]})))
 
     assert result.row_count == 1 and warehouse.partition_row_count("t", eu) == 1
     assert [r[:2] for r in rows(warehouse)] == [(3, "shop_eu"), (7, "shop_us")]
@@ -177,16 +208,25 @@ def test_a_partition_replace_touches_only_its_partition(tmp_path):
 def test_additive_drift_adds_a_column_and_incompatible_drift_changes_nothing(tmp_path):
     warehouse = DuckDBWarehouse(tmp_path / "w.duckdb", "elt_raw")
     partition = Partition("shop_eu", "2024-01-01")
-    warehouse.replace_partition("t", partition, [parquet(tmp_path / "a.parquet", pa.table({"id": [1]}))])
+    warehouse.replace_partition("t", partition, staged(tmp_path / "a.parquet", pa.table({"id": [1]})))
     added = warehouse.replace_partition(
-        "t", partition, [parquet(tmp_path / "b.parquet", pa.table({"id": [2], "note": ["x"]}))]
+        "t", partition, staged(tmp_path / "b.parquet", pa.table({"id": [2], "note": ["x"]}))
     )
     assert added.added_columns == ["note"]
     before = rows(warehouse)
 
     with pytest.raises(SchemaDriftError, match=r"t\.id: BIGINT -> VARCHAR"):
-        warehouse.replace_partition("t", partition, [parquet(tmp_path / "c.parquet", pa.table({"id": ["2"]}))])
+        warehouse.replace_partition("t", partition, staged(tmp_path / "c.parquet", pa.table({"id": ["2"]})))
     with pytest.raises(duckdb.Error):
         (tmp_path / "broken.parquet").write_bytes(b"PAR1 not parquet")
-        warehouse.replace_partition("t", partition, [str(tmp_path / "broken.parquet")])
+        warehouse.replace_partition("t", partition, StagedTable([str(tmp_path / "broken.parquet")], pa.schema([])))
     assert rows(warehouse) == before
+
+
+def test_files_of_one_table_must_share_a_schema(tmp_path):
+    store = LocalParquetStore(tmp_path)
+    one = staged(tmp_path / "a.parquet", pa.table({"id": [1]}))
+    other = staged(tmp_path / "b.parquet", pa.table({"id": ["1"]}))
+    assert store.read_schema(one.uris) == one.schema
+    with pytest.raises(InconsistentParquet, match=r"b\.parquet"):
+        store.read_schema(one.uris + other.uris)

@@ -407,7 +407,7 @@ def check_default_names(tree: dict[str, Module]) -> list[str]:
 
 def settings_env_names() -> set[str]:
     source = Path(settings.__file__).read_text()
-    return set(re.findall(r'environ\.get\("((?:ELT|DAGSTER)_[A-Z_]+)"', source))
+    return set(re.findall(r'"((?:ELT|DAGSTER)_[A-Z_]+)"', source))
 
 
 def check_pipeline_env_outputs(tree: dict[str, Module]) -> list[str]:

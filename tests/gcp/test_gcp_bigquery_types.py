@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-from elt_pipeline.lib.warehouse.bigquery import UnsupportedArrowType, arrow_to_bigquery_field, standard_type
+from elt_pipeline.lib.warehouse.bigquery_types import UnsupportedArrowType, arrow_to_bigquery_field, standard_type
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,7 @@ import pytest
 import requests
 
 from elt_pipeline.lib.discovery import discover_dumps
-from elt_pipeline.lib.gcs import GcsLanding, split_gs_uri
-from elt_pipeline.lib.landing import open_landing
+from elt_pipeline.lib.storage.gcs import GcsLanding, split_gs_uri
 
 SOURCES = ["shop_eu", "shop_us", "shop_apac"]
 
@@ -42,11 +41,6 @@ def test_split_gs_uri():
     assert split_gs_uri("gs://b/a/c/") == ("b", "a/c/")
     with pytest.raises(ValueError):
         split_gs_uri("/local/path")
-
-
-@pytest.mark.gcp
-def test_open_landing_picks_gcs(emulators, bucket):
-    assert isinstance(open_landing(f"gs://{bucket.name}/landing"), GcsLanding)
 
 
 @pytest.mark.gcp

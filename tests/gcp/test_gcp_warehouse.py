@@ -11,8 +11,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from elt_pipeline.lib.warehouse import Partition, SchemaDriftError
-from elt_pipeline.lib.warehouse.bigquery import STAGING_TABLE_PREFIX, BigQueryWarehouse
+from elt_pipeline.lib.storage.gcs import GcsParquetStore
+from elt_pipeline.lib.warehouse import Partition, SchemaDriftError, StagedTable
+from elt_pipeline.lib.warehouse.bigquery import SCRATCH_TABLE_PREFIX, BigQueryWarehouse
 
 pytestmark = pytest.mark.gcp
 
@@ -40,10 +41,11 @@ def orders(ids, amount_offset=0, **extra) -> pa.Table:
 
 
 @pytest.fixture
-def put(bucket):
-    """Upload an Arrow table as Parquet files; return their gs:// URIs."""
+def put(bucket, gcs_client):
+    """Upload an Arrow table as Parquet files; return them as the load step stages them."""
+    store = GcsParquetStore(f"gs://{bucket.name}/staging", client=gcs_client)
 
-    def put(table: pa.Table, parts: int = 2) -> list[str]:
+    def put(table: pa.Table, parts: int = 2) -> StagedTable:
         uris = []
         step = max(1, -(-table.num_rows // parts))
         for index in range(parts):
@@ -52,14 +54,14 @@ def put(bucket):
             name = f"staging/{uuid.uuid4().hex}/part-{index:05d}.parquet"
             bucket.blob(name).upload_from_string(buffer.getvalue())
             uris.append(f"gs://{bucket.name}/{name}")
-        return uris
+        return StagedTable(uris=uris, schema=store.read_schema(uris))
 
     return put
 
 
 @pytest.fixture
-def warehouse(emulators, bq_client, bq_dataset, gcs_client):
-    return BigQueryWarehouse(emulators.project, bq_dataset, "EU", client=bq_client, storage_client=gcs_client)
+def warehouse(emulators, bq_client, bq_dataset):
+    return BigQueryWarehouse(emulators.project, bq_dataset, "EU", client=bq_client)
 
 
 def rows(warehouse, table="orders"):
@@ -125,7 +127,7 @@ def test_replace_touches_exactly_one_partition_and_replay_is_idempotent(warehous
     assert rows(warehouse) == after
     leftovers = [t.table_id for t in warehouse.client.list_tables(f"{warehouse.project}.{warehouse.dataset}")]
     assert leftovers == ["orders"], "staging tables must be dropped"
-    assert not any(name.startswith(STAGING_TABLE_PREFIX) for name in leftovers)
+    assert not any(name.startswith(SCRATCH_TABLE_PREFIX) for name in leftovers)
 
 
 def test_additive_drift_adds_the_column(warehouse, put):

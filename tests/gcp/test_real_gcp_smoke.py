@@ -36,6 +36,7 @@ def real():
     bucket = gcs.create_bucket(f"{PROJECT}-elt-smoke-{suffix}", location=LOCATION)
     bq = bigquery.Client(project=PROJECT, location=LOCATION)
     dataset = f"elt_smoke_{suffix}"
+    bq.create_dataset(f"{PROJECT}.{dataset}")  # terraform's job; a load never creates datasets
     try:
         yield gcs, bucket, bq, dataset
     finally:
@@ -43,16 +44,20 @@ def real():
         bucket.delete(force=True)
 
 
-def put(bucket, table: pa.Table) -> list[str]:
+def put(bucket, table: pa.Table):
+    from elt_pipeline.lib.storage.gcs import GcsParquetStore
+    from elt_pipeline.lib.warehouse import StagedTable
+
     buffer = io.BytesIO()
     pq.write_table(table, buffer)
-    name = f"staging/{uuid.uuid4().hex}/part-00000.parquet"
+    name = f"parquet/{uuid.uuid4().hex}/part-00000.parquet"
     bucket.blob(name).upload_from_string(buffer.getvalue())
-    return [f"gs://{bucket.name}/{name}"]
+    uris = [f"gs://{bucket.name}/{name}"]
+    return StagedTable(uris=uris, schema=GcsParquetStore(f"gs://{bucket.name}/parquet").read_schema(uris))
 
 
 def test_landing_listing_and_bigquery_partition_replace_on_real_gcp(real):
-    from elt_pipeline.lib.gcs import GcsLanding
+    from elt_pipeline.lib.storage.gcs import GcsLanding
     from elt_pipeline.lib.warehouse import Partition, SchemaDriftError
     from elt_pipeline.lib.warehouse.bigquery import BigQueryWarehouse
 
@@ -72,7 +77,7 @@ def test_landing_listing_and_bigquery_partition_replace_on_real_gcp(real):
             "stamped": pa.array([dt.datetime(2024, 1, 1, 12, tzinfo=dt.UTC)] * 2, pa.timestamp("us", tz="UTC")),
         }
     )
-    warehouse = BigQueryWarehouse(PROJECT, dataset, LOCATION, client=bq, storage_client=gcs)
+    warehouse = BigQueryWarehouse(PROJECT, dataset, LOCATION, client=bq)
     first, other = Partition("shop_eu", "2024-01-01"), Partition("shop_us", "2024-01-01")
     warehouse.replace_partition("orders", first, put(bucket, source))
     warehouse.replace_partition("orders", other, put(bucket, source))

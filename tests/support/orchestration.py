@@ -20,8 +20,8 @@ from dagster import (
 )
 from dagster._core.execution.execute_in_process_result import ExecuteInProcessResult
 
-IMPORT_JOB, LOAD_JOB, MARTS_JOB = "import_dump", "load_raw_tables", "build_marts"
-FOLLOW_UPS = {IMPORT_JOB: ("staged_dumps", LOAD_JOB), LOAD_JOB: ("loaded_partitions", MARTS_JOB)}
+IMPORT_JOB, LOAD_JOB, DBT_JOB = "import_dump", "load_raw_tables", "dbt_build"
+FOLLOW_UPS = {IMPORT_JOB: ("staged_dumps", LOAD_JOB), LOAD_JOB: ("loaded_partitions", DBT_JOB)}
 
 
 @dataclass

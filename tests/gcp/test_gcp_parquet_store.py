@@ -1,4 +1,4 @@
-"""GcsStaging on fake-gcs-server: files first, `_manifest.json` last, replays never clobber."""
+"""GcsParquetStore on fake-gcs-server: files first, `_manifest.json` last, replays never clobber."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from elt_pipeline.lib.gcs import GcsStaging
 from elt_pipeline.lib.manifest import MANIFEST_NAME, ColumnInfo, Manifest, TableManifest
-from elt_pipeline.lib.staging import ManifestNotFound, open_staging
+from elt_pipeline.lib.storage import InconsistentParquet, ManifestNotFound
+from elt_pipeline.lib.storage.gcs import GcsParquetStore
 
 pytestmark = pytest.mark.gcp
 
@@ -38,12 +38,8 @@ def write_import(folder: Path, rows: int, source_db="shop_eu", dump_date="2024-0
     )
 
 
-def test_open_staging_picks_gcs(emulators, bucket):
-    assert isinstance(open_staging(f"gs://{bucket.name}/staging"), GcsStaging)
-
-
 def test_publish_uploads_files_then_manifest_last(bucket, recording_gcs, tmp_path):
-    staging = GcsStaging(f"gs://{bucket.name}/staging", client=recording_gcs)
+    staging = GcsParquetStore(f"gs://{bucket.name}/staging", client=recording_gcs)
     with pytest.raises(ManifestNotFound, match="shop_eu/2024-01-01"):
         staging.read_manifest("shop_eu", "2024-01-01")
     manifest = write_import(tmp_path / "import1", rows=10)
@@ -66,7 +62,7 @@ def test_publish_uploads_files_then_manifest_last(bucket, recording_gcs, tmp_pat
 
 
 def test_replay_publishes_new_files_and_drops_the_old_ones(bucket, gcs_client, tmp_path):
-    staging = GcsStaging(f"gs://{bucket.name}", client=gcs_client)
+    staging = GcsParquetStore(f"gs://{bucket.name}", client=gcs_client)
     staging.publish(tmp_path / "a", write_import(tmp_path / "a", rows=4), "imp1")
     staging.publish(tmp_path / "b", write_import(tmp_path / "b", rows=6), "imp2")
     other = write_import(tmp_path / "c", rows=2, dump_date="2024-01-02")
@@ -84,3 +80,18 @@ def test_replay_publishes_new_files_and_drops_the_old_ones(bucket, gcs_client, t
     assert staging.read_manifest("shop_eu", "2024-01-01").tables["orders"].row_count == 6
     with bucket.blob("shop_eu/2024-01-01/orders/part-imp2-00001.parquet").open("rb") as handle:
         assert pq.read_table(handle)["id"].to_pylist() == [3, 4, 5]
+
+
+def test_read_schema_reads_footers_and_refuses_files_that_disagree(bucket, gcs_client, tmp_path):
+    store = GcsParquetStore(f"gs://{bucket.name}/imports", client=gcs_client)
+    manifest = write_import(tmp_path / "one", rows=4)
+    store.publish(tmp_path / "one", manifest, import_id="run1")
+    published = store.read_manifest("shop_eu", "2024-01-01")
+    uris = [store.file_uri("shop_eu", "2024-01-01", name) for name in published.tables["orders"].files]
+    assert store.read_schema(uris) == pa.schema([pa.field("id", pa.int64())])
+
+    odd = "imports/shop_eu/2024-01-01/orders/part-odd-00000.parquet"
+    pq.write_table(pa.table({"id": pa.array(["x"])}), tmp_path / "odd.parquet")
+    bucket.blob(odd).upload_from_filename(str(tmp_path / "odd.parquet"))
+    with pytest.raises(InconsistentParquet, match="part-odd"):
+        store.read_schema([*uris, f"gs://{bucket.name}/{odd}"])
