@@ -1,7 +1,7 @@
 """The code location: every stage of the pipeline, in the order a dump flows through it.
 
-    landing --landed_dumps--> import_dump --staged_dumps--> raw/<table> (load_raw_tables)
-            --loaded_partitions--> dbt models (dbt_build) <--ml_marts_daily_refresh
+    landing --landed_dumps--> import_dump --loads_and_dbt--> raw/<table> (load_raw_tables)
+            --loads_and_dbt--> dbt models (dbt_build) <--ml_marts_daily_refresh
 
 `dagster dev -w workspace.yaml` loads `defs` (lazily: importing this module builds nothing),
 configured from the environment (`settings`); tests call `build_definitions` with their own.
@@ -16,11 +16,8 @@ from elt_pipeline.defs.partitions import dump_date_partitions, dump_partitions
 from elt_pipeline.defs.raw_tables import build_raw_tables
 from elt_pipeline.defs.resources import build_resources
 from elt_pipeline.defs.schedules import build_ml_refresh_schedule
-from elt_pipeline.defs.sensors import (
-    build_landed_dump_sensor,
-    build_loaded_partition_sensor,
-    build_staged_dump_sensor,
-)
+from elt_pipeline.defs.sensors.follow_up import build_follow_up_sensor
+from elt_pipeline.defs.sensors.landing import build_landed_dump_sensor
 from elt_pipeline.lib.pipeline_config import load_pipeline_config
 from elt_pipeline.settings import Settings, load_settings
 
@@ -34,15 +31,16 @@ def build_definitions(settings: Settings) -> Definitions:
     import_job = build_import_job(config, partitions)
     landed_dumps = build_landed_dump_sensor(config, import_job)
 
-    # 2. An import succeeds: load its partition into every raw table.
+    # 2. An import publishes: load its partition into every raw table.
     raw_tables = build_raw_tables(config, partitions)
     load_job = build_load_job(raw_tables)
-    staged_dumps = build_staged_dump_sensor(import_job, load_job)
 
-    # 3. A raw partition loads: dbt builds its dump date, all sources.
+    # 3. Raw partitions load: dbt builds their dump date once, all sources.
     dbt_models = build_dbt_models(settings, dump_date_partitions(config))
     dbt_job = build_dbt_job(dbt_models)
-    loaded_partitions = build_loaded_partition_sensor(set(raw_tables.keys), set(dbt_models.keys), dbt_job)
+    loads_and_dbt = build_follow_up_sensor(
+        import_job, load_job, dbt_job, raw_keys=set(raw_tables.keys), dbt_keys=set(dbt_models.keys)
+    )
 
     # 4. Every morning: refresh the ML marts.
     daily_refresh = build_ml_refresh_schedule(dbt_job)
@@ -50,7 +48,7 @@ def build_definitions(settings: Settings) -> Definitions:
     return Definitions(
         assets=[raw_tables, dbt_models],
         jobs=[import_job, load_job, dbt_job],
-        sensors=[landed_dumps, staged_dumps, loaded_partitions],
+        sensors=[landed_dumps, loads_and_dbt],
         schedules=[daily_refresh],
         resources=build_resources(settings, config),
     )

@@ -1,6 +1,5 @@
 """The pure helpers, without Dagster: config, settings, landing keys, discovery, Parquet store, DuckDB loads."""
 
-import json
 import os
 from pathlib import Path
 
@@ -9,7 +8,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from elt_pipeline.lib.discovery import discover_dumps
+from elt_pipeline.lib.discovery import Discovery, DiscoveryState, PartitionWindow, discover_dumps
 from elt_pipeline.lib.manifest import MANIFEST_NAME, ColumnInfo, Manifest, TableManifest
 from elt_pipeline.lib.pipeline_config import PipelineConfigError, load_pipeline_config
 from elt_pipeline.lib.storage import InconsistentParquet
@@ -102,46 +101,113 @@ def test_dump_keys_parse_into_partitions():
             parse_dump_key(bad, SOURCES)
 
 
-def land(root: Path, key: str, content: bytes = b"dump") -> None:
+def land(root: Path, key: str, content: bytes = b"dump", at: float | None = None) -> None:
     path = root / key
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(content)
+    if at is not None:
+        os.utime(path, (at, at))
 
 
-class CountingLanding(LocalLanding):
-    """A LocalLanding that counts the files each listing returns (what a tick reads)."""
-
-    listed = 0
-
-    def list_from(self, prefix, start_offset):
-        for landed in super().list_from(prefix, start_offset):
-            self.listed += 1
-            yield landed
+WINDOW = PartitionWindow(first="2024-01-01", last="2024-03-31")
+HOUR = 3600.0
 
 
-def test_a_tick_lists_only_from_the_cursor_and_a_reupload_replays(tmp_path):
+class Ticks:
+    """Successive ticks of discovery over a landing folder, remembering what was imported."""
+
+    def __init__(self, root: Path, window: PartitionWindow = WINDOW):
+        self.landing = LocalLanding(root)
+        self.window = window
+        self.state = DiscoveryState()
+        self.imported: set[str] = set()
+        self.now = 1_000_000.0
+
+    def tick(self, advance: float = 30.0) -> Discovery:
+        self.now += advance
+        previous = self.state
+        discovery = discover_dumps(
+            self.landing,
+            SOURCES,
+            previous,
+            partitions=self.window,
+            now=self.now,
+            imported=lambda keys: self.imported & set(keys),
+        )
+        self.imported |= {landed.run_key for landed, _ in discovery.dumps}
+        self.state = discovery.state
+        self.new_skips = discovery.new_skips(previous)
+        return discovery
+
+
+def keys(discovery: Discovery) -> list[str]:
+    return [landed.key for landed, _ in discovery.dumps]
+
+
+def test_a_tick_lists_recent_folders_and_a_reconciliation_everything(tmp_path):
     for day in range(1, 29):
         for source in SOURCES:
             land(tmp_path, f"{source}/2024-02-{day:02d}/{source}.sql.gz")
-    landing = CountingLanding(tmp_path)
-    first = discover_dumps(landing, SOURCES, None)
-    assert len(first.dumps) == 56
-    assert {source: state["date"] for source, state in json.loads(first.cursor).items()} == {
-        source: "2024-02-28" for source in SOURCES
-    }
+    ticks = Ticks(tmp_path)
+    first = ticks.tick()
+    assert first.reconciled and first.listed == 56 and len(first.dumps) == 56
 
-    landing.listed = 0
     land(tmp_path, "shop_us/2024-02-29/shop_us.sql.gz")
-    second = discover_dumps(landing, SOURCES, first.cursor)
-    assert landing.listed == 3  # the newest date of each source, plus the new file: not 57
-    assert [landed.key for landed, _ in second.dumps] == ["shop_us/2024-02-29/shop_us.sql.gz"]
+    second = ticks.tick()
+    assert not second.reconciled
+    assert second.listed == 2 * 8 + 1  # each source's newest date and the 7 days before it, plus the new file
+    assert keys(second) == ["shop_us/2024-02-29/shop_us.sql.gz"]
+    assert ticks.tick().dumps == []
 
-    path = tmp_path / "shop_eu/2024-02-28/shop_eu.sql.gz"
-    path.write_bytes(b"re-uploaded, longer dump")
-    os.utime(path, ns=(1, 10**18))
-    third = discover_dumps(landing, SOURCES, second.cursor)
-    assert [landed.key for landed, _ in third.dumps] == ["shop_eu/2024-02-28/shop_eu.sql.gz"]
-    assert discover_dumps(landing, SOURCES, third.cursor).dumps == []
+
+def test_a_late_or_corrected_dump_for_any_old_date_is_imported_once(tmp_path):
+    for day in range(1, 29):
+        land(tmp_path, f"shop_eu/2024-02-{day:02d}/shop_eu.sql.gz")
+    ticks = Ticks(tmp_path)
+    ticks.tick()
+    land(tmp_path, "shop_eu/2024-02-25/shop_eu.sql.gz", b"corrected", at=2e9)  # inside the window
+    land(tmp_path, "shop_us/2024-01-15/shop_us.sql.gz")  # a new source's first, old dump
+    land(tmp_path, "shop_eu/2024-01-03/shop_eu.sql.gz", b"late", at=2e9)  # long before the window
+
+    assert sorted(keys(ticks.tick())) == ["shop_eu/2024-02-25/shop_eu.sql.gz", "shop_us/2024-01-15/shop_us.sql.gz"]
+    assert ticks.tick(advance=HOUR - 60).dumps == []
+    reconciliation = ticks.tick(advance=60)
+    assert reconciliation.reconciled and keys(reconciliation) == ["shop_eu/2024-01-03/shop_eu.sql.gz"]
+    assert ticks.tick(advance=HOUR).dumps == []  # reconciled again: nothing twice
+
+
+def test_dates_without_a_partition_are_skipped_without_blocking_the_rest(tmp_path):
+    land(tmp_path, "shop_eu/2099-01-01/shop_eu.sql.gz")
+    land(tmp_path, "shop_eu/2023-12-31/shop_eu.sql.gz")
+    land(tmp_path, "shop_eu/2024-02-30/shop_eu.sql.gz")
+    land(tmp_path, "shop_eu/2024-02-01/shop_eu.sql.gz")
+    land(tmp_path, "shop_us/2024-02-01/shop_us.sql.gz")
+    ticks = Ticks(tmp_path)
+    first = ticks.tick()
+    assert keys(first) == ["shop_eu/2024-02-01/shop_eu.sql.gz", "shop_us/2024-02-01/shop_us.sql.gz"]
+    reasons = " | ".join(skip.reason for skip in first.skips)
+    assert "2099-01-01 has no partition yet" in reasons and "2023-12-31 is before partitions_start_date" in reasons
+    assert "'2024-02-30' is not a YYYY-MM-DD dump date" in reasons
+    assert ticks.state.newest == {"shop_eu": "2024-02-01", "shop_us": "2024-02-01"}  # never 2099
+
+    assert ticks.new_skips != []
+    ticks.tick()
+    assert ticks.new_skips == []  # each reason is logged once, not every tick
+    ticks.window = PartitionWindow(first="2024-01-01", last="2099-01-01")  # ... until the date has a partition
+    assert keys(ticks.tick()) == ["shop_eu/2099-01-01/shop_eu.sql.gz"]
+
+
+def test_a_folder_with_several_dumps_imports_the_one_landed_last(tmp_path):
+    land(tmp_path, "shop_eu/2024-02-01/a.sql.gz", at=1_000)
+    land(tmp_path, "shop_eu/2024-02-01/b.sql.gz", at=2_000)
+    ticks = Ticks(tmp_path)
+    first = ticks.tick()
+    assert keys(first) == ["shop_eu/2024-02-01/b.sql.gz"]
+    assert [skip.reason for skip in first.skips] == [
+        "shop_eu/2024-02-01/a.sql.gz: superseded by shop_eu/2024-02-01/b.sql.gz, landed later"
+    ]
+    land(tmp_path, "shop_eu/2024-02-01/a.sql.gz", b"re-exported", at=3_000)
+    assert keys(ticks.tick()) == ["shop_eu/2024-02-01/a.sql.gz"]
 
 
 # --- Parquet store --------------------------------------------------------------------------

@@ -10,15 +10,7 @@ endpoint point elsewhere). Expected values come from the sample generator's snap
 from datetime import date
 
 import pytest
-from dagster import (
-    AssetKey,
-    DagsterEventType,
-    DagsterRunStatus,
-    RunRequest,
-    RunsFilter,
-    SkipReason,
-    build_run_status_sensor_context,
-)
+from dagster import AssetKey
 
 from elt_pipeline.defs.partitions import dump_partition_key
 from elt_pipeline.lib.sample_data import SourceHistory
@@ -52,7 +44,7 @@ def test_every_dump_is_imported_loaded_and_built_once(pipeline):
     partitions = len(pipeline.sources) * len(DATES)
     assert len(pipeline.first_requests) == partitions
     assert all(r.tags["elt/dump_uri"].endswith(".sql.gz") for r in pipeline.first_requests)
-    assert daemon.runs == {IMPORT_JOB: partitions, LOAD_JOB: partitions, DBT_JOB: partitions}
+    assert daemon.runs == {IMPORT_JOB: partitions, LOAD_JOB: partitions, DBT_JOB: len(DATES)}  # dbt: once per date
     assert daemon.tick_landing_sensor() == []  # nothing new: no second import
 
 
@@ -147,31 +139,3 @@ def test_reloading_a_range_and_one_dbt_run_over_it_change_nothing(pipeline):
     for (source, day), snapshot in pipeline.current.items():
         salt = pipeline.settings.hash_salt
         assert_features_equal(pipeline.mart_rows(day, source), expected_customer_features(snapshot, salt))
-
-
-def test_a_load_does_not_request_dbt_while_a_dbt_run_of_its_date_has_not_started(pipeline):
-    instance = pipeline.daemon.instance
-    load = instance.get_runs(RunsFilter(job_name=LOAD_JOB, statuses=[DagsterRunStatus.SUCCESS]), limit=1)[0]
-    dump_date = load.tags["dagster/partition/dump_date"]
-    sensor = pipeline.defs.resolve_sensor_def("loaded_partitions")
-
-    def evaluate():
-        success = instance.get_records_for_run(load.run_id, of_type=DagsterEventType.RUN_SUCCESS).records[0]
-        context = build_run_status_sensor_context(
-            sensor_name=sensor.name,
-            dagster_event=success.event_log_entry.dagster_event,
-            dagster_instance=instance,
-            dagster_run=load,
-        )
-        return sensor(context)
-
-    assert isinstance(evaluate(), RunRequest) and evaluate().partition_key == dump_date
-    queued = instance.create_run_for_job(
-        pipeline.defs.resolve_job_def(DBT_JOB),
-        status=DagsterRunStatus.NOT_STARTED,
-        tags={"dagster/partition": dump_date},
-    )
-    try:
-        assert isinstance(evaluate(), SkipReason) and queued.run_id in evaluate().skip_message
-    finally:
-        instance.delete_run(queued.run_id)

@@ -2,11 +2,13 @@
 
 Op-based and partitioned like the raw tables, so a run is one (dump_date, source_db): the
 dump sensor passes the exact landed object; launched from the UI for a partition without
-config, it imports the dump currently landed for that partition (replay).
+config, it imports the dump currently landed for that partition (replay). A folder holding
+several dumps imports the one landed last, whoever asks (`layout.newest_dump`).
 """
 
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from dagster import (
     MultiPartitionsDefinition,
     OpExecutionContext,
     Out,
+    Output,
     RetryPolicy,
     in_process_executor,
     job,
@@ -30,14 +33,14 @@ from elt_pipeline.defs.partitions import partition_of
 from elt_pipeline.defs.resources import ConverterResource, LandingResource, ParquetStoreResource
 from elt_pipeline.lib.manifest import Manifest
 from elt_pipeline.lib.pipeline_config import PipelineConfig
-from elt_pipeline.lib.storage import LandedFile
-from elt_pipeline.lib.storage.layout import BadDumpPath, is_temporary, parse_dump_key
+from elt_pipeline.lib.storage import LandedFile, Landing
+from elt_pipeline.lib.storage.layout import BadDumpPath, is_temporary, newest_dump, parse_dump_key
 
 TRANSIENT_RETRY = RetryPolicy(max_retries=3, delay=5, backoff=Backoff.EXPONENTIAL)
 
 
 class ImportConfig(Config):
-    """Which landed object to import; empty: the one dump landed for the run's partition."""
+    """Which landed object to import; empty: the partition's dump (the one landed last)."""
 
     key: str = ""
     version: str = ""
@@ -57,45 +60,50 @@ class ConvertedDump:
     work_dir: str
 
 
-def _find_landed(context: OpExecutionContext, config: ImportConfig, landing: LandingResource) -> LandedFile:
+def _dump_to_import(context: OpExecutionContext, config: ImportConfig, landing: Landing) -> LandedFile | None:
+    """The partition folder's dump (the one landed last, as the sensor decides), or None when
+    the requested file or version has been superseded since it was listed: the newer one has
+    its own import, and this run publishes nothing."""
     partition = partition_of(context.partition_key)
     folder = f"{partition.source_db}/{partition.dump_date}/"
-    candidates = []
-    for landed in landing.open().list_from(folder, config.key or folder):
-        if is_temporary(landed.key) or (config.key and landed.key != config.key):
+    dumps = []
+    for landed in landing.list_from(folder, folder):
+        if is_temporary(landed.key):
             continue
         try:
             parse_dump_key(landed.key, [partition.source_db])
         except BadDumpPath as reason:
             context.log.warning(f"ignoring {reason}")
             continue
-        candidates.append(landed)
-    if len(candidates) != 1:
-        wanted = config.key or f"one dump under {folder}"
-        found = ", ".join(c.key for c in candidates) or "nothing"
-        raise Failure(f"expected {wanted} in the landing area, found {found}", allow_retries=False)
-    landed = candidates[0]
-    if config.version and landed.version != config.version:
+        dumps.append(landed)
+    if not dumps:
+        raise Failure(f"no dump under {folder} in the landing area", allow_retries=False)
+    newest = newest_dump(dumps)
+    requested = config.key or newest.key
+    if requested != newest.key or (config.version and config.version != newest.version):
         context.log.warning(
-            f"{landed.key} changed since it was listed ({config.version} -> {landed.version}); "
-            "importing the current version"
+            f"{requested}@{config.version or 'any'} is superseded by {newest.run_key}, landed later; nothing imported"
         )
-    return landed
+        return None
+    return newest
 
 
-@op(retry_policy=TRANSIENT_RETRY, out=Out(FetchedDump))
-def fetch_dump(context: OpExecutionContext, config: ImportConfig, landing: LandingResource) -> FetchedDump:
-    """Copy the landed dump to local scratch space."""
-    landed = _find_landed(context, config, landing)
+@op(retry_policy=TRANSIENT_RETRY, out=Out(FetchedDump, is_required=False))
+def fetch_dump(context: OpExecutionContext, config: ImportConfig, landing: LandingResource) -> Iterator[Output]:
+    """Copy the partition's dump to local scratch space (nothing if it was superseded)."""
+    store = landing.open()
+    landed = _dump_to_import(context, config, store)
+    if landed is None:
+        return
     work_dir = Path(tempfile.mkdtemp(prefix=f"elt-import-{context.run_id[:8]}-"))
     local_path = work_dir / landed.key.rsplit("/", 1)[-1]
     try:
-        landing.open().download(landed, local_path)
+        store.download(landed, local_path)
     except BaseException:
         shutil.rmtree(work_dir, ignore_errors=True)
         raise
     context.log.info(f"fetched {landed.uri} ({landed.size:,} bytes, version {landed.version})")
-    return FetchedDump(landed=landed, local_path=str(local_path), work_dir=str(work_dir))
+    yield Output(FetchedDump(landed=landed, local_path=str(local_path), work_dir=str(work_dir)))
 
 
 def _convert_op(config: PipelineConfig):

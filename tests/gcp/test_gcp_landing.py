@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 import requests
 
-from elt_pipeline.lib.discovery import discover_dumps
+from elt_pipeline.lib.discovery import DiscoveryState, PartitionWindow, discover_dumps
 from elt_pipeline.lib.storage.gcs import GcsLanding, split_gs_uri
 
 SOURCES = ["shop_eu", "shop_us", "shop_apac"]
@@ -79,6 +79,20 @@ def test_reupload_gets_a_new_run_key_and_download_reads_that_generation(bucket, 
     assert (tmp_path / "new.sql").read_bytes() == b"second version"
 
 
+EVERY_DATE = PartitionWindow(first="2000-01-01", last="2099-12-31")
+
+
+def discover(landing, state=None, now=1_000_000.0, imported=frozenset()):
+    return discover_dumps(
+        landing,
+        SOURCES,
+        state or DiscoveryState(),
+        partitions=EVERY_DATE,
+        now=now,
+        imported=lambda keys: set(imported) & set(keys),
+    )
+
+
 @pytest.mark.gcp
 def test_discovery_skips_unknown_sources_and_bad_paths(bucket, gcs_client):
     upload(
@@ -91,55 +105,56 @@ def test_discovery_skips_unknown_sources_and_bad_paths(bucket, gcs_client):
             "in/mystery/2024-01-01/x.sql",
         ],
     )
-    result = discover_dumps(GcsLanding(f"gs://{bucket.name}/in", client=gcs_client), SOURCES, None)
+    result = discover(GcsLanding(f"gs://{bucket.name}/in", client=gcs_client))
     assert [landed.key for landed, _ in result.dumps] == ["shop_eu/2024-01-01/ok.sql.gz"]
-    reasons = "\n".join(result.skipped)
+    reasons = "\n".join(skip.reason for skip in result.skips)
     assert "mystery" in reasons and "2024-13-01" in reasons and "notes.txt" in reasons
     assert ".uploading" not in reasons  # temporary names are ignored, not reported
 
 
 @pytest.mark.gcp
-def test_tick_after_10000_objects_lists_only_new_objects(emulators, bucket, recording_gcs):
-    """10,000 dumps in the bucket; the next tick reads only the newest date's folder + new ones."""
-    start = date(2024, 1, 1)
-    per_day, days = 50, 200  # 10,000 objects under shop_eu
+def test_a_tick_lists_recent_folders_and_an_hourly_reconciliation_the_whole_bucket(emulators, bucket, recording_gcs):
+    """10,200 dumps in the bucket (3 sources x 3,400 nightly dates): a tick reads each source's
+    newest 8 date folders and new objects; only a reconciliation reads them all, and requests
+    nothing already imported."""
+    start, days = date(2015, 1, 1), 3_400
     names = [
-        f"landing/shop_eu/{start + timedelta(days=day)}/part{n:03d}.sql.gz"
-        for day in range(days)
-        for n in range(per_day)
+        f"landing/{source}/{start + timedelta(days=day)}/{source}.sql.gz" for source in SOURCES for day in range(days)
     ]
     bulk_upload(emulators.gcs.endpoint, bucket.name, names)
     landing = GcsLanding(f"gs://{bucket.name}/landing", client=recording_gcs)
     http = recording_gcs._http
 
-    first = discover_dumps(landing, SOURCES, None)
-    assert len(first.dumps) == 10_000
-    newest = str(start + timedelta(days=days - 1))
-    assert sum(call.items for call in http.listings()) >= 10_000
+    first = discover(landing)
+    assert first.reconciled and len(first.dumps) == 10_200 and first.listed == 10_200
+    imported = {landed.run_key for landed, _ in first.dumps}
 
-    # New arrivals: a late file for the newest date, a new date, and another source.
+    newest = start + timedelta(days=days - 1)
     upload(
         bucket,
         [
-            f"landing/shop_eu/{newest}/late.sql.gz",
-            f"landing/shop_eu/{start + timedelta(days=days)}/part000.sql.gz",
-            "landing/shop_us/2024-03-01/part000.sql.gz",
+            f"landing/shop_eu/{newest}/shop_eu.sql.gz",  # re-upload of the newest date
+            f"landing/shop_eu/{newest + timedelta(days=1)}/shop_eu.sql.gz",  # the next night
+            f"landing/shop_us/{start + timedelta(days=100)}/shop_us.sql.gz",  # a corrected dump, years old
         ],
     )
     http.clear()
-    second = discover_dumps(landing, SOURCES, first.cursor)
-
+    tick = discover(landing, first.state, now=1_000_030.0, imported=imported)
     listings = http.listings()
-    objects_returned = sum(call.items for call in listings)
-    # Only the newest date's folder (50 + 1 late) and the new objects come back, never 10,000.
-    assert objects_returned == per_day + 3, objects_returned
+    assert not tick.reconciled
+    assert tick.listed == sum(call.items for call in listings) == len(SOURCES) * 8 + 1
     assert len(listings) == 1 + len(SOURCES)  # one delimiter listing + one page per source
     assert all(call.query.get("startOffset") or call.query.get("delimiter") for call in listings)
-    # Dedup of already-seen keys is by run key (Dagster skips run keys it has seen).
-    seen = {landed.run_key for landed, _ in first.dumps}
-    fresh = sorted(landed.key for landed, _ in second.dumps if landed.run_key not in seen)
-    assert fresh == [
-        f"shop_eu/{newest}/late.sql.gz",
-        f"shop_eu/{start + timedelta(days=days)}/part000.sql.gz",
-        "shop_us/2024-03-01/part000.sql.gz",
+    assert sorted(landed.key for landed, _ in tick.dumps) == [
+        f"shop_eu/{newest}/shop_eu.sql.gz",
+        f"shop_eu/{newest + timedelta(days=1)}/shop_eu.sql.gz",
     ]
+    imported |= {landed.run_key for landed, _ in tick.dumps}
+
+    http.clear()
+    reconciliation = discover(landing, tick.state, now=1_000_000.0 + 3_600, imported=imported)
+    assert reconciliation.reconciled and reconciliation.listed == 10_201
+    assert [landed.key for landed, _ in reconciliation.dumps] == [
+        f"shop_us/{start + timedelta(days=100)}/shop_us.sql.gz"
+    ]
+    assert len(http.listings()) == 1 + len(SOURCES) * 4  # 1,000 objects a page

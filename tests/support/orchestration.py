@@ -1,8 +1,9 @@
-"""Drive the real sensors and jobs in-process, the way the Dagster daemon would.
+"""Drive the real sensors and jobs in-process, the way the Dagster daemon does.
 
-`InProcessDaemon` ticks the landing sensor with its cursor, skips run keys already used (as
-the daemon does), executes each requested run on a persistent instance, and feeds finished
-runs to the run-status sensors. Everything it runs is the project's own definitions.
+`InProcessDaemon` evaluates each sensor with `evaluate_tick` on a persistent instance, keeping
+its cursor between ticks; drops run requests whose run key the sensor already used; and
+executes each requested run in-process, tagged as the daemon tags sensor runs. Everything it
+runs is the project's own definitions.
 """
 
 from __future__ import annotations
@@ -10,81 +11,73 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from dagster import (
-    DagsterInstance,
-    Definitions,
-    RunRequest,
-    SensorResult,
-    build_run_status_sensor_context,
-    build_sensor_context,
-)
+from dagster import DagsterInstance, Definitions, RunRequest, build_sensor_context
 from dagster._core.execution.execute_in_process_result import ExecuteInProcessResult
 
 IMPORT_JOB, LOAD_JOB, DBT_JOB = "import_dump", "load_raw_tables", "dbt_build"
-FOLLOW_UPS = {IMPORT_JOB: ("staged_dumps", LOAD_JOB), LOAD_JOB: ("loaded_partitions", DBT_JOB)}
+LANDING_SENSOR = "landed_dumps"
+FOLLOW_UP_SENSOR = "loads_and_dbt"  # import -> load -> dbt
 
 
 @dataclass
 class InProcessDaemon:
     defs: Definitions
     instance: DagsterInstance
-    cursor: str | None = None
-    used_run_keys: set[str] = field(default_factory=set)
+    cursors: dict[str, str | None] = field(default_factory=dict)
+    used_run_keys: dict[str, set[str]] = field(default_factory=dict)
+    skip_reasons: dict[str, str | None] = field(default_factory=dict)
     runs: Counter = field(default_factory=Counter)  # job name -> runs executed
     failures: list[ExecuteInProcessResult] = field(default_factory=list)
-    last_skip_reason: str | None = None
 
-    def tick_landing_sensor(self) -> list[RunRequest]:
-        sensor = self.defs.resolve_sensor_def("landed_dumps")
+    @property
+    def last_skip_reason(self) -> str | None:
+        return self.skip_reasons.get(LANDING_SENSOR)
+
+    def tick(self, sensor_name: str) -> list[RunRequest]:
+        """One evaluation of a sensor; the requests whose run keys it had not used before."""
+        sensor = self.defs.resolve_sensor_def(sensor_name)
         context = build_sensor_context(
             instance=self.instance,
-            cursor=self.cursor,
+            cursor=self.cursors.get(sensor_name),
             definitions=self.defs,
-            sensor_name=sensor.name,
+            sensor_name=sensor_name,
             resources=self.defs.resources,
         )
-        result: SensorResult = sensor(context)
-        self.cursor = result.cursor
-        self.last_skip_reason = result.skip_reason.skip_message if result.skip_reason else None
-        return self._new(result.run_requests or [])
+        data = sensor.evaluate_tick(context)
+        if data.cursor is not None:
+            self.cursors[sensor_name] = data.cursor
+        self.skip_reasons[sensor_name] = data.skip_message
+        used = self.used_run_keys.setdefault(sensor_name, set())
+        fresh = [request for request in data.run_requests or [] if request.run_key not in used]
+        used.update(request.run_key for request in fresh)
+        return [request.with_replaced_attrs(job_name=request.job_name or sensor.job_name) for request in fresh]
 
-    def _new(self, requests: list[RunRequest]) -> list[RunRequest]:
-        fresh = [request for request in requests if request.run_key not in self.used_run_keys]
-        self.used_run_keys.update(request.run_key for request in fresh)
-        return fresh
+    def tick_landing_sensor(self) -> list[RunRequest]:
+        return self.tick(LANDING_SENSOR)
 
-    def execute(self, job_name: str, request: RunRequest) -> ExecuteInProcessResult:
-        """One run, then (on success) the runs its run-status sensor requests, depth first."""
-        result = self.defs.resolve_job_def(job_name).execute_in_process(
+    def execute(self, sensor_name: str, request: RunRequest) -> ExecuteInProcessResult:
+        tags = {**request.tags, "dagster/sensor_name": sensor_name}
+        if request.run_key:
+            tags["dagster/run_key"] = request.run_key
+        result = self.defs.resolve_job_def(request.job_name).execute_in_process(
             run_config=request.run_config or {},
             partition_key=request.partition_key,
-            tags=request.tags,
+            tags=tags,
             instance=self.instance,
             raise_on_error=False,
         )
-        self.runs[job_name] += 1
+        self.runs[request.job_name] += 1
         if not result.success:
             self.failures.append(result)
-            return result
-        if job_name in FOLLOW_UPS:
-            sensor_name, next_job = FOLLOW_UPS[job_name]
-            for follow_up in self._new(self._run_status_requests(sensor_name, result)):
-                self.execute(next_job, follow_up)
         return result
 
-    def _run_status_requests(self, sensor_name: str, result: ExecuteInProcessResult) -> list[RunRequest]:
-        context = build_run_status_sensor_context(
-            sensor_name=sensor_name,
-            dagster_event=result.get_run_success_event(),
-            dagster_instance=self.instance,
-            dagster_run=result.dagster_run,
-        )
-        answer = self.defs.resolve_sensor_def(sensor_name)(context)
-        return [answer] if isinstance(answer, RunRequest) else []
-
     def drain(self) -> list[RunRequest]:
-        """Tick the landing sensor once and run everything that follows from it."""
-        requests = self.tick_landing_sensor()
-        for request in requests:
-            self.execute(IMPORT_JOB, request)
-        return requests
+        """Tick the landing sensor once, then the follow-up sensor until it requests nothing;
+        return the landing sensor's requests."""
+        landed = self.tick_landing_sensor()
+        for request in landed:
+            self.execute(LANDING_SENSOR, request)
+        while requests := self.tick(FOLLOW_UP_SENSOR):
+            for request in requests:
+                self.execute(FOLLOW_UP_SENSOR, request)
+        return landed

@@ -26,6 +26,7 @@ class LandedFile:
     version: str  # GCS generation; locally "<mtime_ns>-<size>"
     size: int
     uri: str
+    updated: float  # when this version landed (epoch seconds): GCS `updated`, locally the mtime
 
     @property
     def run_key(self) -> str:

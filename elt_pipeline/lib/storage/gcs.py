@@ -60,14 +60,20 @@ class GcsLanding(_GcsLocation):
             prefix=self.prefix + prefix,
             start_offset=self.prefix + start_offset,
             page_size=LIST_PAGE_SIZE,
-            fields="items(name,generation,size),nextPageToken",
+            fields="items(name,generation,size,updated),nextPageToken",
         )
         for blob in blobs:
             key = blob.name[len(self.prefix) :]
             # start_offset is inclusive and GCS already applies it; the guard keeps the contract
             # if a server ignores it.
             if key >= start_offset and not blob.name.endswith("/"):
-                yield LandedFile(key=key, version=str(blob.generation), size=blob.size or 0, uri=self._uri(blob.name))
+                yield LandedFile(
+                    key=key,
+                    version=str(blob.generation),
+                    size=blob.size or 0,
+                    uri=self._uri(blob.name),
+                    updated=blob.updated.timestamp() if blob.updated else 0.0,
+                )
 
     def top_level_names(self) -> list[str]:
         """First path segments under the prefix, from one delimiter listing (folders + loose objects)."""

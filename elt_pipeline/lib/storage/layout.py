@@ -8,10 +8,12 @@ plus `<source_db>/<date>/_manifest.json`.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 
 from elt_pipeline.lib.manifest import Manifest
+from elt_pipeline.lib.storage import LandedFile
 
 DUMP_SUFFIXES = (".sql", ".sql.gz")
 # Names a writer uses while a file is incomplete: never picked up.
@@ -50,6 +52,12 @@ def parse_dump_key(key: str, sources: list[str]) -> DumpPath:
 def is_temporary(key: str) -> bool:
     """True for names writers use before the final rename (`.x.sql.gz`, `x.tmp`, ...)."""
     return bool(TEMPORARY_NAME.search(key.rsplit("/", 1)[-1]))
+
+
+def newest_dump(files: Iterable[LandedFile]) -> LandedFile:
+    """The dump of a (source, date) folder that holds several: the one landed last (ties: the
+    greater key). A re-upload of an older file makes it the newest again."""
+    return max(files, key=lambda landed: (landed.updated, landed.key))
 
 
 def partition_prefix(source_db: str, dump_date: str) -> str:

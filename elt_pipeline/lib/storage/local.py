@@ -38,7 +38,7 @@ class LocalLanding:
             key = path.relative_to(self.root).as_posix()
             if key.startswith(prefix) and key >= start_offset:
                 stat = path.stat()
-                yield LandedFile(key, f"{stat.st_mtime_ns}-{stat.st_size}", stat.st_size, str(path))
+                yield LandedFile(key, f"{stat.st_mtime_ns}-{stat.st_size}", stat.st_size, str(path), stat.st_mtime)
 
     def top_level_names(self) -> list[str]:
         if not self.root.is_dir():

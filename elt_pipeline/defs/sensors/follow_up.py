@@ -1,0 +1,242 @@
+"""What follows an import: its load, then dbt. One sensor takes both decisions from one view
+of the event log, so a dump date is never built while one of its imports or loads is between
+two steps.
+
+Loads: every import that published Parquet (an import of a superseded dump publishes nothing)
+requests the load of exactly its partition, all such imports on the same tick.
+
+dbt follows every committed raw load: a `dbt build` of its dump date starts after the load
+committed, never zero times, and once per burst rather than once per source.
+
+Why a sensor and not Declarative Automation (`AutomationCondition.eager()`, which Dagster
+recommends for asset-to-asset triggering): `eager()` considers only the latest time partition
+(a late dump or a backfilled date would never be rebuilt), waits while any dependency partition
+is missing (one source without a dump for a date would hold back every source's date), and
+counts any materialization of the dbt assets as having handled a parent's update, so a load
+that commits while a dbt run of its date is already reading is lost and the marts keep the old
+data; nor can it see an import (an op job) as in flight. This sensor reads the event log
+instead. On each tick it
+1. marks the dump dates of raw materializations since its cursor as pending;
+2. keeps a date pending while an import or load of that date is in flight (a load requested on
+   this tick included), or while a backfill that builds the dbt models runs (it builds them);
+3. drops a date that a dbt run covers: one that has not started reading yet, or whose dbt step
+   started after the date's last load committed;
+4. requests a dbt run for each date left.
+A failed load does not hold the others back: once nothing of its date is in flight, what did
+load gets its dbt run.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+
+from dagster import (
+    AssetKey,
+    AssetRecordsFilter,
+    DagsterEventType,
+    DagsterInstance,
+    DagsterRun,
+    DagsterRunStatus,
+    DefaultSensorStatus,
+    JobDefinition,
+    RunRequest,
+    RunsFilter,
+    RunStatusChangeRecordsFilter,
+    SensorEvaluationContext,
+    SensorResult,
+    SkipReason,
+    sensor,
+)
+from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
+from dagster._core.execution.backfill import BulkActionStatus
+
+from elt_pipeline.defs.partitions import DATE_DIMENSION, partition_of
+
+PARTITION_TAG = "dagster/partition"
+DATE_TAG = f"{PARTITION_TAG}/{DATE_DIMENSION}"
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+BACKFILL_TAG = "dagster/backfill"
+WAITING = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING]
+UNFINISHED = [*WAITING, DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING]
+PUBLISH_STEP = "publish_parquet"
+PAGE = 1000
+
+
+@dataclass
+class Pending:
+    """A dump date with loads not yet covered by a dbt run."""
+
+    loaded_at: float  # when its last load committed
+    storage_id: int  # event of that load
+    backfills: list[str] = field(default_factory=list)  # backfills the loads ran in
+
+
+@dataclass
+class FollowUpState:
+    imports_after: int | None = None  # storage id of the last import success read
+    loads_after: int | None = None  # storage id of the last raw materialization read
+    pending: dict[str, Pending] = field(default_factory=dict)
+
+    def to_cursor(self) -> str:
+        pending = {day: asdict(load) for day, load in self.pending.items()}
+        return json.dumps({"imports_after": self.imports_after, "loads_after": self.loads_after, "pending": pending})
+
+    @classmethod
+    def from_cursor(cls, cursor: str | None) -> FollowUpState:
+        raw = json.loads(cursor) if cursor else {}
+        pending = {day: Pending(**value) for day, value in raw.get("pending", {}).items()}
+        return cls(raw.get("imports_after"), raw.get("loads_after"), pending)
+
+
+def build_follow_up_sensor(
+    import_job: JobDefinition,
+    load_job: UnresolvedAssetJobDefinition,
+    dbt_job: UnresolvedAssetJobDefinition,
+    raw_keys: set[AssetKey],
+    dbt_keys: set[AssetKey],
+):
+    @sensor(
+        name="loads_and_dbt",
+        jobs=[load_job, dbt_job],
+        minimum_interval_seconds=10,
+        default_status=DefaultSensorStatus.RUNNING,
+        description=(
+            "Loads the partition of every import that published Parquet; once nothing of a dump date is "
+            "in flight, dbt builds that date (after loads from the sensors, the UI or backfills alike)."
+        ),
+    )
+    def loads_and_dbt(context: SensorEvaluationContext) -> SensorResult:
+        instance = context.instance
+        state = FollowUpState.from_cursor(context.cursor)
+        loads = [
+            RunRequest(
+                job_name=load_job.name, run_key=f"load-after-{run.run_id}", partition_key=run.tags[PARTITION_TAG]
+            )
+            for run in _new_published_imports(instance, import_job.name, state)
+        ]
+        loading = {partition_of(request.partition_key).dump_date for request in loads}
+        _mark_new_loads(instance, raw_keys, state)
+        builds, waiting = [], []
+        for day, load in sorted(state.pending.items()):
+            if day in loading or _in_flight(instance, day) or _backfill_builds_dbt(instance, load.backfills, dbt_keys):
+                waiting.append(day)
+            elif not _covered(instance, day, load.loaded_at, dbt_keys):
+                run_key = f"dbt-{day}-after-{load.storage_id}"
+                builds.append(RunRequest(job_name=dbt_job.name, run_key=run_key, partition_key=day))
+        state.pending = {day: state.pending[day] for day in waiting}
+        if loads or builds:
+            return SensorResult(run_requests=[*loads, *builds], cursor=state.to_cursor())
+        reason = f"waiting for loads of {', '.join(waiting)} to finish" if waiting else "nothing to load or build"
+        return SensorResult(skip_reason=SkipReason(reason), cursor=state.to_cursor())
+
+    return loads_and_dbt
+
+
+def _load_request(load_job: str, published_import: DagsterRun) -> RunRequest:
+    partition = published_import.tags[PARTITION_TAG]
+    return RunRequest(job_name=load_job, run_key=f"load-after-{published_import.run_id}", partition_key=partition)
+
+
+def _new_published_imports(instance: DagsterInstance, import_job: str, state: FollowUpState) -> list[DagsterRun]:
+    """Import runs that succeeded after the cursor and published Parquet; advances the cursor."""
+    published, cursor = [], None
+    while True:
+        result = instance.fetch_run_status_changes(
+            RunStatusChangeRecordsFilter(
+                DagsterEventType.RUN_SUCCESS, after_storage_id=state.imports_after, job_names=[import_job]
+            ),
+            limit=PAGE,
+            cursor=cursor,
+            ascending=True,
+        )
+        for record in result.records:
+            state.imports_after = max(state.imports_after or 0, record.storage_id)
+            steps = instance.get_records_for_run(record.run_id, of_type=DagsterEventType.STEP_SUCCESS).records
+            if any(step.event_log_entry.step_key == PUBLISH_STEP for step in steps):
+                published.append(instance.get_run_by_id(record.run_id))
+        if not result.has_more:
+            return published
+        cursor = result.cursor
+
+
+def _mark_new_loads(instance: DagsterInstance, raw_keys: set[AssetKey], state: FollowUpState) -> None:
+    """Mark the dump date of every raw materialization after the cursor pending; advance it."""
+    backfill_of: dict[str, str | None] = {}
+    newest = state.loads_after
+    for key in sorted(raw_keys):
+        cursor = None
+        while True:
+            result = instance.fetch_materializations(
+                AssetRecordsFilter(asset_key=key, after_storage_id=state.loads_after),
+                limit=PAGE,
+                cursor=cursor,
+                ascending=True,
+            )
+            for record in result.records:
+                if record.partition_key is None:
+                    continue
+                if record.run_id not in backfill_of:
+                    run = instance.get_run_by_id(record.run_id)
+                    backfill_of[record.run_id] = run.tags.get(BACKFILL_TAG) if run else None
+                backfill = backfill_of[record.run_id]
+                day = partition_of(record.partition_key).dump_date
+                pending = state.pending.setdefault(day, Pending(record.timestamp, record.storage_id))
+                pending.loaded_at = max(pending.loaded_at, record.timestamp)
+                pending.storage_id = max(pending.storage_id, record.storage_id)
+                if backfill and backfill not in pending.backfills:
+                    pending.backfills.append(backfill)
+                newest = max(newest or 0, record.storage_id)
+            if not result.has_more:
+                break
+            cursor = result.cursor
+    state.loads_after = newest
+
+
+def _in_flight(instance: DagsterInstance, day: str) -> bool:
+    """An import or load of this dump date (any source) is queued or running."""
+    return bool(instance.get_run_ids(RunsFilter(statuses=UNFINISHED, tags={DATE_TAG: day}), limit=1))
+
+
+def _backfill_builds_dbt(instance: DagsterInstance, backfill_ids: list[str], dbt_keys: set[AssetKey]) -> bool:
+    """One of these backfills is still running and builds the dbt models itself."""
+    for backfill_id in backfill_ids:
+        backfill = instance.get_backfill(backfill_id)
+        if (
+            backfill
+            and backfill.status == BulkActionStatus.REQUESTED
+            and set(backfill.asset_selection or ()) & dbt_keys
+        ):
+            return True
+    return False
+
+
+def _covered(instance: DagsterInstance, day: str, loaded_at: float, dbt_keys: set[AssetKey]) -> bool:
+    """A dbt run of `day` reads after `loaded_at`: it has not started its step yet, or started
+    it after the load committed (whatever its outcome: a failed build is for a person to see)."""
+    unfinished = instance.get_runs(RunsFilter(statuses=UNFINISHED))
+    recent = instance.get_runs(RunsFilter(updated_after=datetime.fromtimestamp(loaded_at, UTC)))
+    for run in {run.run_id: run for run in [*unfinished, *recent]}.values():
+        if not (_builds_dbt(run, dbt_keys) and _covers(run, day)):
+            continue
+        if run.status in WAITING:
+            return True
+        step_starts = instance.get_records_for_run(run.run_id, of_type=DagsterEventType.STEP_START, limit=1).records
+        if not step_starts:
+            return run.status in UNFINISHED  # started, still waiting for its pool slot
+        if step_starts[0].timestamp >= loaded_at:
+            return True
+    return False
+
+
+def _builds_dbt(run: DagsterRun, dbt_keys: set[AssetKey]) -> bool:
+    return bool(set(run.asset_selection or ()) & dbt_keys)
+
+
+def _covers(run: DagsterRun, day: str) -> bool:
+    if run.tags.get(PARTITION_TAG) == day:
+        return True
+    start, end = run.tags.get(RANGE_START_TAG), run.tags.get(RANGE_END_TAG)
+    return start is not None and end is not None and start <= day <= end
