@@ -1,163 +1,167 @@
-"""The README's first command for real: `dagster dev` (webserver + daemon) on the local default.
+"""The README's first command for real: `dagster dev` (webserver + daemon + run queue) on the
+local default, one running instance shared by scenarios that run in order:
 
-Dumps land; the sensors, running by default, import, load and build them through the run
-queue; then a range backfill launched through the GraphQL API (what the UI's backfill dialog
-sends) reloads every partition of the range and the marts follow.
+1. dumps land; the sensors import, load and build everything, dbt once a date is complete;
+2. a range backfill of the dbt models alone, launched as the UI launches it (GraphQL
+   `launchPartitionBackfill`), is one run over the whole range;
+3. a range backfill of the raw tables and the dbt models together;
+4. a corrected dump for an old date lands beside a future-dated and a misnamed one: the dump is
+   imported and built, the others are skipped with their reasons on the sensor's ticks.
 """
 
-import json
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from datetime import date
 
 import pytest
-from dagster import AssetKey, DagsterInstance, DagsterRunStatus, RunsFilter
-from dagster._core.execution.backfill import BulkActionStatus
+from dagster import AssetKey, DagsterEventType, DagsterRunStatus, RunsFilter
 
-from elt_pipeline.lib.sample_data import seed_landing
-from elt_pipeline.lib.storage.local import LocalLanding
-from elt_pipeline.settings import PACKAGE_DIR, PROJECT_DIR
-from tests.support.pipelines import ALL_SOURCES as SOURCES
+from elt_pipeline.lib.sample_data import SourceHistory, dump_content, seed_landing
+from tests.support.dagster_dev import DagsterDev, running_dagster_dev
+from tests.support.expected import FEATURE_COLUMNS, assert_features_equal, expected_customer_features
 from tests.support.pipelines import RAW_TABLES
 
 pytestmark = pytest.mark.slow
 
-DATES = [date(2024, 1, 1), date(2024, 1, 2)]
-TIMEOUT_SECONDS = 900
-
-LAUNCH_BACKFILL = """
-mutation Launch($params: LaunchBackfillParams!) {
-  launchPartitionBackfill(backfillParams: $params) {
-    __typename
-    ... on LaunchBackfillSuccess { backfillId }
-    ... on PythonError { message }
-  }
-}"""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+DATES = [date(2024, 1, 1), date(2024, 1, 2), date(2024, 1, 3)]
+SOURCES = ["shop_eu", "shop_us", "shop_apac"]
+DBT_KEYS = [
+    ["staging", "stg_shop__customers"],
+    ["staging", "stg_shop__orders"],
+    ["staging", "stg_shop__order_items"],
+    ["staging", "stg_shop__products"],
+    ["intermediate", "int_orders__totals"],
+    ["marts", "fct_customer_features"],
+    ["marts", "customer_features_latest"],
+]
+PARTITIONS = sorted(f"{day.isoformat()}|{source}" for day in DATES for source in SOURCES)
 
 
-def wait_for(condition, what: str, server: subprocess.Popen, log_path):
-    deadline = time.monotonic() + TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"dagster dev exited while waiting for {what}:\n{log_path.read_text()[-5000:]}")
-        value = condition()
-        if value:
-            return value
-        time.sleep(3)
-    pytest.fail(f"timed out waiting for {what}:\n{log_path.read_text()[-5000:]}")
+@pytest.fixture(scope="module")
+def dev(tmp_path_factory):
+    with running_dagster_dev(tmp_path_factory.mktemp("dagster_dev")) as dev:
+        dev.snapshots = {(s.source_db, s.dump_date): s for s in seed_landing(dev.landing, SOURCES, DATES)}
+        yield dev
 
 
-def graphql(port: int, query: str, variables: dict) -> dict:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/graphql",
-        data=json.dumps({"query": query, "variables": variables}).encode(),
-        headers={"Content-Type": "application/json"},
+def runs(dev: DagsterDev, job_name: str, status=DagsterRunStatus.SUCCESS) -> list:
+    return dev.instance.get_run_records(RunsFilter(job_name=job_name, statuses=[status]))
+
+
+def dbt_step_starts(dev: DagsterDev, day: str) -> list[float]:
+    """When each dbt run covering `day` started its dbt step (sensor runs and backfill runs)."""
+    starts = []
+    for record in dev.instance.get_run_records(RunsFilter(statuses=[DagsterRunStatus.SUCCESS])):
+        run = record.dagster_run
+        tags = run.tags
+        first, last = tags.get("dagster/asset_partition_range_start"), tags.get("dagster/asset_partition_range_end")
+        covers = tags.get("dagster/partition") == day or (first is not None and first <= day <= last)
+        builds_dbt = run.job_name == "dbt_build" or {AssetKey(key) for key in DBT_KEYS} & set(run.asset_selection or ())
+        if covers and builds_dbt:
+            step = dev.instance.get_records_for_run(run.run_id, of_type=DagsterEventType.STEP_START, limit=1).records
+            starts += [step[0].timestamp] if step else []
+    return starts
+
+
+def last_load_end(dev: DagsterDev, day: str) -> float:
+    ends = [r.end_time for r in dev.instance.get_run_records(RunsFilter(tags={"dagster/partition/dump_date": day}))]
+    return max(end for end in ends if end is not None)
+
+
+def every_date_built_after_its_loads(dev: DagsterDev) -> bool:
+    assert not dev.failed_runs(), dev.failed_runs()
+    in_flight = dev.instance.get_run_ids(
+        RunsFilter(statuses=[DagsterRunStatus.QUEUED, DagsterRunStatus.STARTING, DagsterRunStatus.STARTED]), limit=1
     )
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return json.load(response)
-
-
-def succeeded_partitions(instance: DagsterInstance, job_name: str) -> list[str]:
-    runs = instance.get_runs(RunsFilter(job_name=job_name, statuses=[DagsterRunStatus.SUCCESS]))
-    return sorted(run.tags["dagster/partition"] for run in runs)
-
-
-def failed_runs(instance: DagsterInstance) -> list[str]:
-    return [f"{r.job_name} {r.run_id}" for r in instance.get_runs(RunsFilter(statuses=[DagsterRunStatus.FAILURE]))]
-
-
-@pytest.fixture
-def dagster_dev(tmp_path):
-    data_dir, home = tmp_path / "data", tmp_path / "dagster_home"
-    home.mkdir()
-    shutil.copyfile(PACKAGE_DIR / "dagster_local.yaml", home / "dagster.yaml")
-    seed_landing(LocalLanding(data_dir / "landing"), SOURCES, DATES)
-    instance = DagsterInstance.from_config(str(home))  # creates the storage before the server starts
-    port = free_port()
-    log_path = tmp_path / "dagster-dev.log"
-    env = {**os.environ, "ELT_DATA_DIR": str(data_dir), "DAGSTER_HOME": str(home)}
-    with open(log_path, "wb") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
-            cwd=PROJECT_DIR,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        yield server, port, instance, log_path
-    finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=60)
-
-
-def test_dumps_flow_through_the_daemon_and_a_range_backfill_reloads_every_partition(dagster_dev):
-    server, port, instance, log_path = dagster_dev
-    every_partition = sorted(f"{d.isoformat()}|{s}" for d in DATES for s in SOURCES)
-    dates = [d.isoformat() for d in DATES]
-
-    def marts_built():
-        assert not failed_runs(instance), failed_runs(instance)
-        return sorted(set(succeeded_partitions(instance, "dbt_build"))) == dates
-
-    wait_for(marts_built, "the sensors to import, load and build every landed dump", server, log_path)
-    assert succeeded_partitions(instance, "import_dump") == every_partition
-    assert succeeded_partitions(instance, "load_raw_tables") == every_partition
-
-    answer = graphql(
-        port,
-        LAUNCH_BACKFILL,
-        {
-            "params": {
-                "partitionNames": every_partition,
-                "assetSelection": [{"path": ["raw", table]} for table in RAW_TABLES],
-            }
-        },
+    if in_flight:
+        return False
+    return all(
+        any(start >= last_load_end(dev, day.isoformat()) for start in dbt_step_starts(dev, day.isoformat()))
+        for day in DATES
     )
-    launched = answer["data"]["launchPartitionBackfill"]
-    assert launched["__typename"] == "LaunchBackfillSuccess", answer
-    backfill_id = launched["backfillId"]
 
-    def backfill_done():
-        backfill = instance.get_backfill(backfill_id)
-        assert backfill.status in (BulkActionStatus.REQUESTED, BulkActionStatus.COMPLETED_SUCCESS), (
-            backfill.status,
-            failed_runs(instance),
+
+def assert_marts_hold_the_landed_dumps(dev: DagsterDev) -> None:
+    for (source, day), snapshot in dev.snapshots.items():
+        rows = dev.query(
+            f"select customer_key, {', '.join(FEATURE_COLUMNS)} from elt_marts.fct_customer_features"
+            " where _dump_date = ? and _source_db = ?",
+            [day, source],
         )
-        return backfill.status == BulkActionStatus.COMPLETED_SUCCESS
+        actual = {row[0]: dict(zip(FEATURE_COLUMNS, row[1:])) for row in rows}
+        assert_features_equal(actual, expected_customer_features(snapshot, "local-development-salt"))
 
-    wait_for(backfill_done, f"backfill {backfill_id}", server, log_path)
-    backfill_runs = instance.get_runs(RunsFilter(tags={"dagster/backfill": backfill_id}))
-    assert sorted(run.tags["dagster/partition"] for run in backfill_runs) == every_partition
-    assert all(run.status == DagsterRunStatus.SUCCESS for run in backfill_runs)
+
+def test_landed_dumps_are_imported_loaded_and_built_once_per_date(dev):
+    dev.wait_for(lambda: len(runs(dev, "import_dump")) == len(PARTITIONS), "an import of every landed dump")
+    dev.wait_for(lambda: every_date_built_after_its_loads(dev), "a dbt build of every date after its loads")
+
+    for job in ("import_dump", "load_raw_tables"):
+        assert sorted(r.dagster_run.tags["dagster/partition"] for r in runs(dev, job)) == PARTITIONS
+    dbt_runs = runs(dev, "dbt_build")
+    assert {r.dagster_run.tags["dagster/partition"] for r in dbt_runs} == {d.isoformat() for d in DATES}
+    assert len(dbt_runs) < len(PARTITIONS), "dbt ran once per load, not once per date"
+    assert_marts_hold_the_landed_dumps(dev)
+
+
+def test_a_range_backfill_of_the_dbt_models_is_one_run_over_the_range(dev):
+    backfill_id = dev.launch_backfill(
+        {"assetSelection": [{"path": key} for key in DBT_KEYS], "partitionNames": [d.isoformat() for d in DATES]}
+    )
+    dev.wait_for_backfill(backfill_id)
+
+    (record,) = dev.instance.get_run_records(RunsFilter(tags={"dagster/backfill": backfill_id}))
+    tags = record.dagster_run.tags
+    assert record.dagster_run.status == DagsterRunStatus.SUCCESS
+    assert (tags["dagster/asset_partition_range_start"], tags["dagster/asset_partition_range_end"]) == (
+        DATES[0].isoformat(),
+        DATES[-1].isoformat(),
+    )
+    assert_marts_hold_the_landed_dumps(dev)
+
+
+def test_a_range_backfill_of_raw_tables_and_dbt_models_reloads_and_rebuilds_once(dev):
+    sensor_dbt_runs = len(dev.instance.get_run_records(RunsFilter(job_name="dbt_build")))
+    keys = [["raw", table] for table in RAW_TABLES] + DBT_KEYS
+    backfill_id = dev.launch_backfill({"assetSelection": [{"path": key} for key in keys], "partitionNames": PARTITIONS})
+    dev.wait_for_backfill(backfill_id)
+    dev.wait_for(lambda: every_date_built_after_its_loads(dev), "the backfill's dbt build after its loads")
+
+    backfill_runs = dev.instance.get_run_records(RunsFilter(tags={"dagster/backfill": backfill_id}))
+    loads = [r for r in backfill_runs if "dagster/partition/dump_date" in r.dagster_run.tags]
+    assert sorted(r.dagster_run.tags["dagster/partition"] for r in loads) == PARTITIONS
+    assert all(r.dagster_run.status == DagsterRunStatus.SUCCESS for r in backfill_runs)
+    load_run_ids = {record.dagster_run.run_id for record in loads}
     for table in RAW_TABLES:
-        records = instance.fetch_materializations(AssetKey(["raw", table]), limit=100).records
-        by_partition = {}
-        for record in records:
-            by_partition[record.partition_key] = by_partition.get(record.partition_key, 0) + 1
-        assert by_partition == {key: 2 for key in every_partition}, table  # sensor load + backfill
+        records = dev.instance.fetch_materializations(AssetKey(["raw", table]), limit=1000).records
+        assert sorted(r.partition_key for r in records if r.run_id in load_run_ids) == PARTITIONS
 
-    loaded_at = {}  # dump date -> when its last backfilled load ended
-    for record in instance.get_run_records(RunsFilter(tags={"dagster/backfill": backfill_id})):
-        day = record.dagster_run.tags["dagster/partition/dump_date"]
-        loaded_at[day] = max(loaded_at.get(day, 0.0), record.end_time)
+    def settled() -> bool:
+        return "nothing to load or build" in (dev.sensor_ticks("loads_and_dbt")[0]["skipReason"] or "")
 
-    def marts_rebuilt():
-        assert not failed_runs(instance), failed_runs(instance)
-        builds = instance.get_run_records(RunsFilter(job_name="dbt_build", statuses=[DagsterRunStatus.SUCCESS]))
-        partitions = [(record.dagster_run.tags["dagster/partition"], record.start_time) for record in builds]
-        return {day for day, started in partitions if started >= loaded_at[day]} == set(dates)
+    dev.wait_for(settled, "the follow-up sensor to settle")
+    assert (
+        len(dev.instance.get_run_records(RunsFilter(job_name="dbt_build"))) == sensor_dbt_runs
+    )  # the backfill built dbt
+    assert_marts_hold_the_landed_dumps(dev)
 
-    wait_for(marts_rebuilt, "a dbt build of every date started after its backfilled loads", server, log_path)
+
+def test_a_corrected_old_dump_is_built_and_odd_landings_beside_it_say_why_they_wait(dev):
+    corrected = SourceHistory("shop_us", seed=99).snapshot(DATES[0])
+    dev.landing.put("shop_us/2099-01-01/shop_us.sql.gz", dump_content(corrected))
+    dev.landing.put("shop_eu/2024-1-2/shop_eu.sql.gz", dump_content(corrected))
+    dev.landing.put(f"shop_us/{DATES[0].isoformat()}/shop_us.sql.gz", dump_content(corrected))
+    dev.snapshots[("shop_us", DATES[0])] = corrected
+    imports_before = len(runs(dev, "import_dump"))
+
+    dev.wait_for(lambda: len(runs(dev, "import_dump")) == imports_before + 1, "the corrected dump's import")
+    dev.wait_for(lambda: every_date_built_after_its_loads(dev), "a dbt build after the corrected load")
+    assert_marts_hold_the_landed_dumps(dev)
+
+    def reasons() -> str:
+        ticks = dev.sensor_ticks("landed_dumps")
+        messages = [tick["skipReason"] or "" for tick in ticks]
+        messages += [event["message"] for tick in ticks for event in tick["logEvents"]["events"]]
+        return " | ".join(messages)
+
+    dev.wait_for(lambda: "2099-01-01 has no partition yet" in reasons(), "the future date's reason on a tick")
+    assert "'2024-1-2' is not a YYYY-MM-DD dump date" in reasons()
+    assert len(runs(dev, "import_dump")) == imports_before + 1  # nothing else was imported

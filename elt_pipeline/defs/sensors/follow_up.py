@@ -29,6 +29,7 @@ load gets its dbt run.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
@@ -123,7 +124,7 @@ def build_follow_up_sensor(
         for day, load in sorted(state.pending.items()):
             if day in loading or _in_flight(instance, day) or _backfill_builds_dbt(instance, load.backfills, dbt_keys):
                 waiting.append(day)
-            elif not _covered(instance, day, load.loaded_at, dbt_keys):
+            elif not _covered(instance, day, load.loaded_at, lambda run: _builds_dbt(run, dbt_job.name, dbt_keys)):
                 run_key = f"dbt-{day}-after-{load.storage_id}"
                 builds.append(RunRequest(job_name=dbt_job.name, run_key=run_key, partition_key=day))
         state.pending = {day: state.pending[day] for day in waiting}
@@ -213,13 +214,13 @@ def _backfill_builds_dbt(instance: DagsterInstance, backfill_ids: list[str], dbt
     return False
 
 
-def _covered(instance: DagsterInstance, day: str, loaded_at: float, dbt_keys: set[AssetKey]) -> bool:
+def _covered(instance: DagsterInstance, day: str, loaded_at: float, builds_dbt: Callable[[DagsterRun], bool]) -> bool:
     """A dbt run of `day` reads after `loaded_at`: it has not started its step yet, or started
     it after the load committed (whatever its outcome: a failed build is for a person to see)."""
     unfinished = instance.get_runs(RunsFilter(statuses=UNFINISHED))
     recent = instance.get_runs(RunsFilter(updated_after=datetime.fromtimestamp(loaded_at, UTC)))
     for run in {run.run_id: run for run in [*unfinished, *recent]}.values():
-        if not (_builds_dbt(run, dbt_keys) and _covers(run, day)):
+        if not (builds_dbt(run) and _covers(run, day)):
             continue
         if run.status in WAITING:
             return True
@@ -231,8 +232,10 @@ def _covered(instance: DagsterInstance, day: str, loaded_at: float, dbt_keys: se
     return False
 
 
-def _builds_dbt(run: DagsterRun, dbt_keys: set[AssetKey]) -> bool:
-    return bool(set(run.asset_selection or ()) & dbt_keys)
+def _builds_dbt(run: DagsterRun, dbt_job: str, dbt_keys: set[AssetKey]) -> bool:
+    """A run of the dbt job (whose full runs record no asset selection), or any run whose asset
+    selection holds dbt models (UI launches, backfills)."""
+    return run.job_name == dbt_job or bool(set(run.asset_selection or ()) & dbt_keys)
 
 
 def _covers(run: DagsterRun, day: str) -> bool:
