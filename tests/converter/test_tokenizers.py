@@ -10,7 +10,8 @@ import pytest
 from elt_pipeline.converter.reader import Insert, Reader
 from elt_pipeline.converter.schema import parse_create_table
 from elt_pipeline.converter.source import DumpSource
-from elt_pipeline.converter.tokenizer import Core, CTokenizer, PyTokenizer, TokenizeError
+from elt_pipeline.converter.tokenizer import Core, CTokenizer, PyTokenizer
+from tests.converter.feed import HEADER, feed_pieces
 from tests.support.corpus import CORPUS_DUMPS
 from tests.support.required import skip_or_fail
 
@@ -59,29 +60,6 @@ def random_values(rng: random.Random, columns: int, rows: int) -> bytes:
     return (" " + (",\n" if rng.random() < 0.5 else ",").join(body) + ";").encode()
 
 
-HEADER = b"INSERT INTO `t` VALUES"
-
-
-def run(tokenizer_class, data: bytes, keep: list[bool], sizes: list[int]):
-    """Feed `data` in pieces of `sizes` as the reader does; returns rows or the error."""
-    tokenizer = tokenizer_class(keep)
-    tokenizer.set_header(HEADER)
-    buf, pos, line, start = b"", 0, 1, 0
-    for _index, size in enumerate([*sizes, len(data)]):
-        buf = buf[pos:] + data[start : start + size]
-        start += size
-        pos = 0
-        final = start >= len(data)
-        try:
-            pos, line, done = tokenizer.feed(buf, pos, line, final)
-        except TokenizeError as error:
-            return ("error", str(error), error.truncated, len(data) - len(buf) + error.offset)
-        if done or final:
-            break
-    arrays, lines = tokenizer.take()
-    return [None if a is None else a.to_pylist() for a in arrays], lines, pos
-
-
 @pytest.mark.parametrize("seed", range(300))
 def test_random_values_identical(seed):
     rng = random.Random(seed)
@@ -96,7 +74,7 @@ def test_random_values_identical(seed):
         data = data[: rng.randrange(1, len(data))]
     keep = [rng.random() < 0.8 for _ in range(columns)]
     sizes = [rng.randint(1, 40) for _ in range(len(data) // 10 + 1)]
-    assert run(CTokenizer, data, keep, sizes) == run(PyTokenizer, data, keep, sizes)
+    assert feed_pieces(CTokenizer, data, keep, sizes) == feed_pieces(PyTokenizer, data, keep, sizes)
 
 
 @pytest.mark.parametrize(
@@ -116,7 +94,7 @@ def test_random_values_identical(seed):
     ],
 )
 def test_errors_identical(bad):
-    assert run(CTokenizer, bad, [True, True], []) == run(PyTokenizer, bad, [True, True], [])
+    assert feed_pieces(CTokenizer, bad, [True, True], []) == feed_pieces(PyTokenizer, bad, [True, True], [])
 
 
 def tokenize_dump(path: Path, tokenizer_class, chunk: int):
