@@ -35,6 +35,15 @@ class TableManifest:
 
 
 @dataclass(frozen=True)
+class SkippedObject:
+    """A view, trigger, routine, event or sequence the dump defines: not a table, not converted."""
+
+    kind: str  # "view", "trigger", "procedure", "function", "event", "sequence", "package"
+    name: str
+    database: str | None = None
+
+
+@dataclass(frozen=True)
 class Manifest:
     tables: dict[str, TableManifest]
     converter_version: str
@@ -45,6 +54,12 @@ class Manifest:
     dump_date: str | None = None
     format_version: int = FORMAT_VERSION
     extra: dict[str, Any] = field(default_factory=dict)
+    # What the dump says about itself (absent from manifests of converter 1.x):
+    databases: list[str] = field(default_factory=list)  # named by its comments, CREATE DATABASE and USE, in order
+    database: str | None = None  # the database converted (None: the dump names none)
+    generator: str | None = None  # its header, e.g. "mysqldump 10.13  Distrib 8.0.36, for Linux (x86_64)"
+    completeness: str | None = None  # the signal that confirmed the dump is whole
+    skipped_objects: list[SkippedObject] = field(default_factory=list)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
@@ -64,7 +79,8 @@ class Manifest:
             )
             for name, table in raw.pop("tables").items()
         }
-        return cls(tables=tables, **raw)
+        skipped = [SkippedObject(**item) for item in raw.pop("skipped_objects", [])]
+        return cls(tables=tables, skipped_objects=skipped, **raw)
 
     def with_partition(self, source_db: str, dump_date: str, dump_uri: str) -> Manifest:
         """A copy stamped with the partition it was imported for."""

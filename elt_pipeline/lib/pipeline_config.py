@@ -6,6 +6,7 @@ Validated with pydantic at load time; an invalid file fails with the offending k
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
@@ -46,6 +47,14 @@ class ColumnPolicy(_Strict):
         if column in self.exclude:
             return False
         return self.include is None or column in self.include
+
+    def hashes(self, column: str) -> bool:
+        """True if `column` is replicated as a salted hash of its value."""
+        return column in self.hash
+
+    def unknown_columns(self, columns: Iterable[str]) -> list[str]:
+        """The columns this policy names that are not among `columns` (a typo would leak a column)."""
+        return sorted((set(self.include or ()) | set(self.exclude) | set(self.hash)) - set(columns))
 
 
 class TableConfig(_Strict):
