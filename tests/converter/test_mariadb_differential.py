@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from elt_pipeline.converter import convert_dump
+from elt_pipeline.converter import DumpError, convert_dump
 from elt_pipeline.lib.manifest import MANIFEST_NAME, Manifest
 from tests.converter.fixtures_sql import DB, DB2, TYPED_COLUMNS, setup_sql
 from tests.converter.oracle import compare_table
@@ -57,17 +57,16 @@ def test_dump_style_converts_exactly(loaded, tmp_path, style):
             shutil.copyfileobj(plain, packed)
         dump = tmp_path / "dump.sql.gz"
     out = tmp_path / "out"
-    manifest = convert_dump(dump, out)
+    source = DB2 if style == "latin1-connection" else DB
+    manifest = convert_dump(dump, out, database=source)
 
     assert Manifest.from_json((out / MANIFEST_NAME).read_text()) == manifest
-    expected_tables = {"latin_only"} if style == "latin1-connection" else set(KEYS) - {"latin_only"}
-    if "--databases" in STYLES[style] and DB in STYLES[style]:
-        expected_tables = set(KEYS)
-    assert set(manifest.tables) == expected_tables  # views are not tables
+    expected_tables = {"latin_only"} if source == DB2 else set(KEYS) - {"latin_only"}
+    assert set(manifest.tables) == expected_tables  # views are not tables, the other database is not the source
+    assert manifest.database == source and manifest.generator.startswith("mariadb-dump 10.19")
     checked = 0
     for name, table in manifest.tables.items():
-        database = DB2 if name == "latin_only" else DB
-        checked += compare_table(loaded, database, name, out, table, KEYS[name])
+        checked += compare_table(loaded, source, name, out, table, KEYS[name])
     if style.startswith("skip-tz-utc"):
         assert {c.arrow_type for c in manifest.tables["all_types"].columns if c.mysql_type.startswith("timestamp")} == {
             "timestamp[us]"
@@ -116,3 +115,22 @@ def test_manifest_records_types_and_policies(loaded, tmp_path):
     assert "microseconds" in columns["tm"].mapping
     generated = {c.name for c in manifest.tables["generated"].columns}
     assert generated == {"id", "a", "twice", "label", "secret"}  # mariadb-dump writes them all
+
+
+def test_dump_of_two_databases_needs_the_source_named(loaded, tmp_path):
+    dump = loaded.dump(["--databases", DB, DB2, "--routines"], tmp_path / "two.sql")
+    with pytest.raises(DumpError, match=r"databases 'conv_diff' and 'conv_diff_b'.*which one is the source"):
+        convert_dump(dump, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    manifest = convert_dump(dump, tmp_path / "b", database=DB2)
+    assert set(manifest.tables) == {"latin_only"}
+    assert manifest.databases == [DB, DB2] and manifest.database == DB2
+    assert {(o.kind, o.name, o.database) for o in manifest.skipped_objects} >= {
+        ("view", "all_types_view", DB),
+        ("trigger", "bulk_guard", DB),
+        ("procedure", "noisy", DB),
+        ("sequence", "order_numbers", DB),
+        ("view", "latin_view", DB2),
+    }
+    with pytest.raises(DumpError, match=r"declares database\(s\) \['conv_diff', 'conv_diff_b'\], not 'shop'"):
+        convert_dump(dump, tmp_path / "c", database="shop")

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from elt_pipeline.converter.reader import Insert, Reader
+from elt_pipeline.converter.reader import Insert, Reader, Statement
 from elt_pipeline.converter.schema import parse_create_table
 from elt_pipeline.converter.source import DumpSource
+from elt_pipeline.converter.statements import classify
 from elt_pipeline.converter.tokenizer import Core, CTokenizer, PyTokenizer
 from tests.converter.feed import HEADER, feed_pieces
 from tests.support.corpus import CORPUS_DUMPS
@@ -102,20 +103,20 @@ def tokenize_dump(path: Path, tokenizer_class, chunk: int):
     source = DumpSource(path, None)
     data = b"".join(source.chunks())
     reader = Reader(iter([data[i : i + chunk] for i in range(0, len(data), chunk)]))
-    widths, out = {}, {}
+    tables, out = {}, {}
     for statement in reader.statements():
         if isinstance(statement, Insert):
-            tokenizer = tokenizer_class([True] * widths[statement.table])
+            columns = statement.columns or tables[statement.table].visible
+            tokenizer = tokenizer_class([True] * len(columns))
             reader.feed_values(tokenizer, statement)
             arrays, lines = tokenizer.take()
-            columns, all_lines = out.setdefault(statement.table, ([[] for _ in arrays], []))
-            for column, array in zip(columns, arrays):
+            values, all_lines = out.setdefault(statement.table, ([[] for _ in arrays], []))
+            for column, array in zip(values, arrays):
                 column.extend(array.to_pylist())
             all_lines.extend(lines)
-        elif b"CREATE TABLE" in statement.text:
+        elif isinstance(statement, Statement) and classify(statement.text.decode()).kind == "create_table":
             table = parse_create_table(statement.text.decode(), statement.line)
-            if table is not None:
-                widths[table.name] = len(table.columns)
+            tables[table.name] = table
     return out
 
 
