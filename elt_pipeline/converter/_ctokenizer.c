@@ -221,6 +221,35 @@ static Py_ssize_t number(const unsigned char *b, Py_ssize_t p, Py_ssize_t n, int
     return is_word(b[d]) || b[d] == '.' ? -1 : d;
 }
 
+/* Position after `text` at p (' ' in it = optional blanks), or -1; *more if the input ends first. */
+static Py_ssize_t expect(const unsigned char *b, Py_ssize_t p, Py_ssize_t n, const char *text, int *more) {
+    for (const char *t = text; *t; t++) {
+        if (*t == ' ') {
+            while (p < n && is_space(b[p])) p++;
+        } else if (p < n && b[p] == (unsigned char)*t) {
+            p++;
+            continue;
+        } else if (p < n) {
+            return -1;
+        }
+        if (p >= n) { *more = 1; return -1; }
+    }
+    return p;
+}
+
+/* Adminer's forms: UNHEX('hex digits') and CONV('binary digits', 2, 10) + 0. Returns the position
+ * after the value (appending its bytes if col), or -1. */
+static Py_ssize_t function_value(const unsigned char *b, Py_ssize_t p, Py_ssize_t n, Column *col, int *err, int *more) {
+    int hex = b[p] == 'U';
+    Py_ssize_t d = expect(b, p, n, hex ? "UNHEX( '" : "CONV( '", more);
+    if (d < 0) return -1;
+    Py_ssize_t from = d;
+    while (d < n && (hex ? hex_value(b[d]) >= 0 : (b[d] == '0' || b[d] == '1'))) d++;
+    Py_ssize_t q = expect(b, d, n, hex ? "' )" : "' , 2 , 10 ) + 0", more);
+    if (q >= 0 && col && (hex ? put_hex(col, b, from, d) : put_bits(col, b, from, d)) < 0) { *err = 1; return -1; }
+    return q;
+}
+
 /* Parse one value at p (leading skip included); on success stores it (if col) and returns the
  * position of its separator (',' or ')'), else -1, with *more set when the input ended before
  * the value and its separator could be told (more input may make it valid). */
@@ -273,6 +302,9 @@ static Py_ssize_t value(const unsigned char *b, Py_ssize_t p, Py_ssize_t n, Colu
                 if (col && (hex ? put_hex(col, b, p + 2, d) : put_bits(col, b, p + 2, d)) < 0) { *err = 1; return -1; }
             }
         }
+    } else if (c == 'U' || c == 'C') {
+        q = function_value(b, p, n, col, err, more);
+        if (*err) return -1;
     }
     if (q < 0 && !*more && (c == '-' || c == '+' || c == '.' || is_digit(c))) {
         q = number(b, p, n, more);

@@ -1,8 +1,8 @@
 """Pure-Python VALUES tokenizer: `(v, ...), (...);` -> per-column raw values (bytes or None).
 
-Raw value = the bytes MySQL stores: string literals unescaped, 0x/X''/b''/0b literals decoded,
-numbers and NULL as written. Typing is left to `mysql_types`. The C tokenizer (`_ctokenizer`) has the
-same interface and output.
+Raw value = the bytes MySQL stores: string literals unescaped, 0x/X''/b''/0b literals decoded
+(and Adminer's UNHEX('..') and CONV('..', 2, 10) + 0 likewise), numbers and NULL as written.
+Typing is left to `mysql_types`. The C tokenizer (`_ctokenizer`) has the same interface and output.
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ _COMPLETE = rb"""
   | [xX]'(?P<xq>[0-9A-Fa-f]*)'
   | 0b(?P<bin>[01]*)\b
   | [bB]'(?P<bq>[01]*)'
-  | (?P<num>[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)(?![0-9A-Za-z_.])"""
+  | (?P<num>[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)(?![0-9A-Za-z_.])
+  | UNHEX\(\s*'(?P<unhex>[0-9A-Fa-f]*)'\s*\)
+  | CONV\(\s*'(?P<conv>[01]*)'\s*,\s*2\s*,\s*10\s*\)\s*\+\s*0"""
 _INTRODUCER = rb"(?:_[A-Za-z0-9]+\s*)?"  # charset introducer (_binary, _utf8mb4)
 # One value with the blanks and comments around it, up to its separator; group names say what matched.
 _VALUE = re.compile(rb"%s*%s(?:%s)%s*(?P<sep>[,)])" % (_GAP, _INTRODUCER, _COMPLETE, _GAP_AFTER), re.VERBOSE)
@@ -35,7 +37,22 @@ _ESCAPES = {b"0": b"\0", b"b": b"\b", b"n": b"\n", b"r": b"\r", b"t": b"\t", b"Z
 # short ('/', '*', an open comment), then a value cut short (an open string, or one whose last byte
 # is a quote that may be the first of a doubled quote; a prefix of NULL, a number, a hex or bit
 # literal), or a complete value whose separator has not come yet.
+
+
+def _cut(*pieces: bytes) -> bytes:
+    """Regex of the prefixes of the sequence of `pieces` (each matched whole, or cut as a run)."""
+    out = b""
+    for piece in reversed(pieces[1:]):
+        out = b"(?:" + piece + out + b")?"
+    return pieces[0] + out
+
+
 _GAP_CUT = rb"(?:/|/\*(?!!|M!)(?:[^*]|\*(?!/))*|\*)"
+_UNHEX_CUT = _cut(b"U", b"N", b"H", b"E", b"X", rb"\(", rb"\s*", b"'", rb"[0-9A-Fa-f]*", b"'", rb"\s*", rb"\)")
+_CONV_CUT = _cut(
+    *(b"C", b"O", b"N", b"V", rb"\(", rb"\s*", b"'", rb"[01]*", b"'", rb"\s*", b",", rb"\s*", b"2", rb"\s*", b","),
+    *(rb"\s*", b"1", b"0", rb"\s*", rb"\)", rb"\s*", rb"\+", rb"\s*", b"0"),
+)
 _VALUE_CUT = rb"""(?:
     '(?:[^'\\]|\\[\s\S]|'')*+(?:\\|')?
   | "(?:[^"\\]|\\[\s\S]|"")*+(?:\\|")?
@@ -43,7 +60,9 @@ _VALUE_CUT = rb"""(?:
   | 0(?:x[0-9A-Fa-f]*|b[01]*)
   | [xX](?:'[0-9A-Fa-f]*)?
   | [bB](?:'[01]*)?
-  | [-+]?(?:[0-9]+\.?[0-9]*(?:[eE][-+]?[0-9]*)?|\.(?:[0-9]+(?:[eE][-+]?[0-9]*)?)?)?)"""
+  | [-+]?(?:[0-9]+\.?[0-9]*(?:[eE][-+]?[0-9]*)?|\.(?:[0-9]+(?:[eE][-+]?[0-9]*)?)?)?
+  | %s
+  | %s)""" % (_UNHEX_CUT, _CONV_CUT)
 _GAP_PREFIX = re.compile(_GAP + rb"*+%s?\Z" % _GAP_CUT)
 _VALUE_PREFIX = re.compile(
     rb"%s*+(?:%s|_[A-Za-z0-9]*\s*|%s%s|%s(?:%s)%s*+%s?)?\Z"
@@ -92,7 +111,7 @@ def _hex(digits: bytes) -> bytes:
 
 def _raw(groups: tuple) -> bytes | None:
     """The stored bytes of one matched value (groups of `_VALUE`)."""
-    sq, dq, null, hex_, xq, bin_, bq, num, _sep = groups
+    sq, dq, null, hex_, xq, bin_, bq, num, unhex, conv, _sep = groups
     if num is not None:
         return num
     if sq is not None:
@@ -101,9 +120,10 @@ def _raw(groups: tuple) -> bytes | None:
         return None
     if dq is not None:
         return unescape(dq, b'"')
-    if hex_ is not None or xq is not None:
-        return _hex(hex_ if hex_ is not None else xq)
-    return _bits(bin_ if bin_ is not None else bq)
+    for digits in (hex_, xq, unhex):
+        if digits is not None:
+            return _hex(digits)
+    return _bits(next(digits for digits in (bin_, bq, conv) if digits is not None))
 
 
 class Tokenizer:

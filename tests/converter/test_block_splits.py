@@ -51,6 +51,8 @@ VALUES = [
     "/*!50000 8 */",
     "'),(;'",
     "''",
+    "UNHEX( 'cafe' )",  # Adminer's binary and bit forms
+    "CONV('101', 2, 10) + 0",
 ]
 COLUMNS = 4
 

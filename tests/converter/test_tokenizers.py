@@ -52,6 +52,10 @@ TOKENS = [
     "'\\\\'",
     "'a\"\"b'",
     "\"a''b\"",
+    "UNHEX('41ff')",
+    "UNHEX( '' )",
+    "CONV('101', 2, 10) + 0",
+    "CONV('0',2,10)+0",
 ]
 
 
@@ -92,6 +96,10 @@ def test_random_values_identical(seed):
         b" (1,2,3);",
         b" (0x1g,2);",
         b" (1e5x,2);",
+        b" (UNHEX('4G'),2);",
+        b" (CONV('1', 2, 16) + 0,2);",
+        b" (CONV('1', 2, 10) + 01,2);",
+        b" (GeomFromText('POINT(1 1)', SRID(g)),2);",
     ],
 )
 def test_errors_identical(bad):
