@@ -236,7 +236,7 @@ class _Conversion:
         table = self.catalog.table(database, name)
         output = self.outputs.get(name) if self.catalog.converts(database) else None
         if table is not None and output is not None:
-            alter_table(text, table, line)
+            output.late_keys += alter_table(text, table, line)
 
     def _on_create_object(self, action: Action, text: str, line: int) -> None:
         if action.names:
@@ -329,6 +329,7 @@ class _Conversion:
         tables = {}
         for name, output in self.outputs.items():
             output.close(self.timestamps_utc)
+            output.resolve_duplicates()
             tables[name] = output.manifest()
         return tables
 

@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from elt_pipeline.lib.manifest import ColumnInfo, TableManifest
 
+from . import duplicates
 from .errors import Problem
 from .mysql_types import Mapping, ValueProblem, convert, mapping_for
 from .reader import Insert
@@ -40,6 +41,8 @@ class TableOutput:
         self.zero_dates: dict[str, int] = {}
         self.rows = 0  # rows taken so far (written or buffered)
         self.modes: list[tuple[int, str, int]] = []  # (first row, "insert"/"ignore"/"replace", line) per change
+        self.late_keys: list = []  # unique keys added by ALTER TABLE
+        self.dropped = 0  # rows REPLACE / INSERT IGNORE left out, as the server would
 
     def keeps(self, column: str) -> bool:
         return self.policy is None or self.policy.keeps(column)
@@ -127,15 +130,19 @@ class TableOutput:
         )
 
     def _writer(self) -> TableWriter:
-        fields, dictionary = [], []
+        fields = []
         for name, mapping in zip(self.columns, self.mappings):
-            if mapping is None:
-                continue
-            hashed = self.hashes(name)
-            fields.append(pa.field(name, pa.string() if hashed else mapping.arrow_type))
-            if mapping.description.startswith(("enum", "set")) and not hashed:
-                dictionary.append(name)  # low-cardinality
-        return TableWriter(self.out_dir, self.table.name, pa.schema(fields), dictionary)
+            if mapping is not None:
+                fields.append(pa.field(name, pa.string() if self.hashes(name) else mapping.arrow_type))
+        return TableWriter(self.out_dir, self.table.name, pa.schema(fields), self._dictionary())
+
+    def _dictionary(self) -> list[str]:
+        """Low-cardinality columns (ENUM, SET), dictionary-encoded in Parquet."""
+        return [
+            name
+            for name, mapping in zip(self.columns, self.mappings)
+            if mapping is not None and mapping.description.startswith(("enum", "set")) and not self.hashes(name)
+        ]
 
     def close(self, timestamps_utc: bool) -> None:
         """Close the Parquet parts (a table with no INSERT gets its declared columns and one empty part)."""
@@ -144,6 +151,22 @@ class TableOutput:
         if self.writer is None:
             self.writer = self._writer()
         self.writer.close()
+
+    def resolve_duplicates(self) -> None:
+        """After close(): leave out the rows REPLACE / INSERT IGNORE would not keep (see `duplicates`)."""
+        keys = self.table.unique_keys
+        if not duplicates.needs_check(self.modes, [*keys, *self.late_keys]):
+            return
+        comparable = {
+            name: mapping.arrow_type
+            for name, mapping in zip(self.columns, self.mappings)
+            if mapping is not None and not self.hashes(name)
+        }
+        binary = {name: _compares_bytes(self.table.column_collation(name)) for name in comparable}
+        parts = [self.out_dir / name for name in self.writer.files]
+        self.dropped = duplicates.resolve(
+            self.table.name, parts, comparable, binary, keys, self.late_keys, self.modes, self._dictionary()
+        )
 
     def discard(self) -> None:
         """Drop everything written (the table was dropped or truncated); call with no batch pending."""
@@ -172,9 +195,15 @@ class TableOutput:
             )
         present = set(self.columns)
         return TableManifest(
-            row_count=self.writer.rows,
+            row_count=self.writer.rows - self.dropped,
             files=self.writer.files,
             columns=columns,
             excluded_columns=[name for name, mapping in zip(self.columns, self.mappings) if mapping is None],
             omitted_columns=[column.name for column in self.table.columns if column.name not in present],
+            duplicates_dropped=self.dropped,
         )
+
+
+def _compares_bytes(collation: str | None) -> bool:
+    """True for a collation that compares text byte by byte (a _bin one, or the binary charset)."""
+    return collation is not None and (collation == "binary" or collation.endswith("_bin"))

@@ -32,6 +32,7 @@ class TableManifest:
     columns: list[ColumnInfo]
     excluded_columns: list[str] = field(default_factory=list)
     omitted_columns: list[str] = field(default_factory=list)  # declared but absent from the INSERTs
+    duplicates_dropped: int = 0  # rows REPLACE / INSERT IGNORE made the server drop or skip (not in the files)
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ class Manifest:
                 columns=[ColumnInfo(**column) for column in table["columns"]],
                 excluded_columns=list(table.get("excluded_columns", [])),
                 omitted_columns=list(table.get("omitted_columns", [])),
+                duplicates_dropped=table.get("duplicates_dropped", 0),
             )
             for name, table in raw.pop("tables").items()
         }
