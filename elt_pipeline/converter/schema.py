@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from .errors import Problem
 from .sql import ident, qualified_name, split_commas, tokens, upper
 
-_KEY_STARTS = {"PRIMARY", "KEY", "INDEX", "UNIQUE", "CONSTRAINT", "FOREIGN", "FULLTEXT", "SPATIAL", "CHECK", "PERIOD"}
+_KEY_STARTS = {
+    *("PRIMARY", "KEY", "INDEX", "UNIQUE", "CONSTRAINT", "FOREIGN", "FULLTEXT", "SPATIAL", "VECTOR", "CHECK", "PERIOD"),
+}
 _TYPE_FLAGS = {"UNSIGNED", "SIGNED", "ZEROFILL"}
 _PERIODS = ("start", "end")  # MariaDB's implicit system-versioning columns are row_start and row_end
 
