@@ -21,6 +21,8 @@ KEYS = {
     "bulk": "id",
     "latin_only": "id",
     "empty_table": "id",
+    "net": "id",
+    "versioned": "id",
 }
 STYLES = {
     "extended": [DB],
@@ -40,6 +42,9 @@ STYLES = {
     "latin1-connection": ["--default-character-set=latin1", "--databases", DB2],
     # TIMESTAMPs in the server's zone (UTC here), so converted as naive timestamps
     "skip-tz-utc-insert-ignore": ["--skip-tz-utc", "--insert-ignore", "--skip-add-locks", "--skip-disable-keys", DB],
+    "replace": ["--replace", DB],
+    # every version of system-versioned tables, with their row_start / row_end
+    "dump-history": ["--dump-history", DB],
 }
 
 
@@ -66,7 +71,13 @@ def test_dump_style_converts_exactly(loaded, tmp_path, style):
     assert manifest.database == source and manifest.generator.startswith("mariadb-dump 10.19")
     checked = 0
     for name, table in manifest.tables.items():
-        checked += compare_table(loaded, source, name, out, table, KEYS[name])
+        if name == "versioned" and style == "dump-history":
+            assert [c.name for c in table.columns] == ["id", "v", "row_start", "row_end"]
+            checked += compare_table(loaded, source, name, out, table, ("id", "row_end"), history=True)
+        else:
+            checked += compare_table(loaded, source, name, out, table, KEYS[name])
+    if "versioned" in manifest.tables and style != "dump-history":
+        assert manifest.tables["versioned"].omitted_columns == ["row_start", "row_end"]  # not in the dump
     if style.startswith("skip-tz-utc"):
         assert {c.arrow_type for c in manifest.tables["all_types"].columns if c.mysql_type.startswith("timestamp")} == {
             "timestamp[us]"
