@@ -20,6 +20,7 @@ class Catalog:
         self.converted: str | None = database  # the source database, once known
         self.databases: list[str] = []  # declared by comments, CREATE DATABASE or USE, in order
         self.skipped: dict[tuple[str, str | None, str], None] = {}  # (kind, database, name), in order
+        self.triggers: dict[tuple[str | None, str], tuple[str | None, str]] = {}  # trigger -> its table
         self._tables: dict[tuple[str | None, str], Table] = {}
         self._current: str | None = None  # USE
         self._header: str | None = None  # named by the header comment
@@ -65,7 +66,13 @@ class Catalog:
         self._tables[(database, table.name)] = table
 
     def remove(self, database: str | None, name: str) -> Table | None:
+        """Forget a table (and its triggers, which the server drops with it)."""
+        self.triggers = {trigger: table for trigger, table in self.triggers.items() if table != (database, name)}
         return self._tables.pop((database, name), None)
+
+    def triggered(self, database: str | None, name: str) -> bool:
+        """True if a trigger fires on inserts into the table."""
+        return (database, name) in self.triggers.values()
 
     def skip(self, kind: str, database: str | None, name: str) -> None:
         self.skipped.setdefault((kind, database, name), None)

@@ -241,7 +241,15 @@ class _Conversion:
     def _on_create_object(self, action: Action, text: str, line: int) -> None:
         if action.names:
             qualifier, name = action.names[0]
-            self.catalog.skip(action.detail, self.catalog.database_of(qualifier), name)
+            database = self.catalog.database_of(qualifier)
+            self.catalog.skip(action.detail, database, name)
+            if action.on is not None:  # dump tools write triggers after their table's rows
+                self.catalog.triggers[(database, name)] = (self.catalog.database_of(action.on[0]), action.on[1])
+
+    def _on_drop_object(self, action: Action, text: str, line: int) -> None:
+        if action.detail == "trigger" and action.names:
+            qualifier, name = action.names[0]
+            self.catalog.triggers.pop((self.catalog.database_of(qualifier), name), None)
 
     def _on_changes_rows(self, action: Action, text: str, line: int) -> None:
         raise Problem(f"{action.detail} statement: rows changed after they were inserted cannot be followed", line=line)
@@ -268,6 +276,12 @@ class _Conversion:
         if table is None:
             raise Problem("INSERT into a table not declared by a CREATE TABLE", table=insert.table, line=insert.line)
         output = self.outputs.get(insert.table) if self.catalog.converts(database) else None
+        if output is not None and self.catalog.triggered(database, insert.table):
+            raise Problem(
+                "a trigger on this table comes before its rows: the server would run it on them (not supported)",
+                table=insert.table,
+                line=insert.line,
+            )
         if output is None:  # not converted: only checked for syntax
             skipper = Tokenizer([False] * len(insert.columns or table.visible))
             reader.feed_values(skipper, insert, lambda _: skipper.rows >= BATCH_ROWS and skipper.take())

@@ -34,6 +34,7 @@ class Action:
     detail: str = ""  # create_table: IF NOT EXISTS / OR REPLACE; *_object: the object kind; changes_rows: the verb
     assignments: list[Assignment] = field(default_factory=list)  # set
     if_exists: bool = False  # drop_table
+    on: tuple[str | None, str] | None = None  # create_object of a trigger: the table it fires on
 
 
 def classify(text: str) -> Action:
@@ -85,7 +86,10 @@ def _definition(parts: list[str], words: list[str]) -> Action:
     if kind in OBJECTS and verb in ("CREATE", "DROP"):
         name = _name_after(parts, at + 1)
         action = "create_object" if verb == "CREATE" else "drop_object"
-        return Action(action, [name] if name else [], detail=kind.lower())
+        on = None
+        if kind == "TRIGGER" and "ON" in (upper_parts := [part.upper() for part in parts]):
+            on = _name_after(parts, upper_parts.index("ON") + 1)
+        return Action(action, [name] if name else [], detail=kind.lower(), on=on)
     return Action("other")
 
 

@@ -135,8 +135,14 @@ def test_what_stops_the_server_is_refused(load, tmp_path, body, reason):
             "UPDATE statement",
         ),
         ("CREATE TABLE `t` (`id` int);\nINSERT INTO `t` VALUES (1);\nALTER TABLE `t` ADD `x` int;\n", "columns"),
+        (
+            "CREATE TABLE `t` (`id` int);\n"
+            "CREATE TRIGGER `double` BEFORE INSERT ON `t` FOR EACH ROW SET NEW.id = NEW.id * 2;\n"
+            "INSERT INTO `t` VALUES (1);\n",
+            "a trigger on this table comes before its rows",
+        ),
     ],
-    ids=["collation-duplicate", "update", "alter-add-column"],
+    ids=["collation-duplicate", "update", "alter-add-column", "trigger-before-rows"],
 )
 def test_what_cannot_be_followed_is_refused(load, tmp_path, body, reason):
     dump, _ = load(body)  # the server loads these; the converter cannot tell what it keeps
