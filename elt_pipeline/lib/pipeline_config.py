@@ -63,6 +63,13 @@ class TableConfig(_Strict):
 
 class SourceConfig(_Strict):
     name: str
+    # The source's database: the one converted from a dump of several (--databases, --all-databases),
+    # and the one its dumps must declare when they name any. None: a dump must hold one database.
+    database: str | None = Field(default=None, min_length=1)
+    # Convert dumps that carry no completeness signal at all (no trailer, no closing statements:
+    # e.g. mysqldump --compact). Risk: such a dump cut at a statement boundary converts as if whole,
+    # silently missing the rest. Dumps whose generator writes a signal are refused without it anyway.
+    accept_unconfirmed_end: bool = False
 
     @field_validator("name")
     @classmethod
