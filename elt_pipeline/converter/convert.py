@@ -122,6 +122,7 @@ class _Conversion:
         self.catalog = Catalog(options.database)
         self.profile = DumpProfile()
         self.timestamps_utc = False
+        self._saved_zones: dict[str, bool] = {}  # user variable -> timestamps_utc when it saved @@time_zone
         self.charset = "utf8mb4"
         self.outputs: dict[str, TableOutput] = {}  # converted tables of the source database
         self.current: TableOutput | None = None
@@ -161,8 +162,12 @@ class _Conversion:
                 if value not in _CHARSETS:
                     raise Problem(f"unsupported dump character set {value!r}", line=line)
                 self.charset = value
-            elif target == "time_zone":
-                self.timestamps_utc = value.lower() in _UTC
+            elif target.startswith("@") and value == "@@time_zone":
+                self._saved_zones[target] = self.timestamps_utc
+            elif target == "time_zone":  # a zone, or a restore of one saved in a user variable
+                self.timestamps_utc = (
+                    self._saved_zones.get(value, False) if value.startswith("@") else value.lower() in _UTC
+                )
             elif target == "sql_mode" and not value.startswith("@"):
                 refused = [mode for mode in _SQL_MODES_REFUSED if mode in value.upper().split(",")]
                 if refused:
@@ -206,7 +211,8 @@ class _Conversion:
             raise Problem("table declared twice in the dump, in two databases", table=table.name, line=line)
         if table.name in (".", "..") or "/" in table.name or "\0" in table.name:
             raise Problem("table name cannot be used as an output folder name", table=table.name, line=line)
-        self.outputs[table.name] = TableOutput(table, policy, self.out_dir, self.options.hash_salt.encode())
+        salt = self.options.hash_salt.encode()
+        self.outputs[table.name] = TableOutput(table, policy, self.out_dir, salt, self.timestamps_utc)
 
     def _on_drop_table(self, action: Action, text: str, line: int) -> None:
         for qualifier, name in action.names:
@@ -228,7 +234,7 @@ class _Conversion:
         output = self.outputs.get(name) if self.catalog.converts(database) else None
         if output is not None:
             self._discard(name)
-            self.outputs[name] = TableOutput(table, output.policy, self.out_dir, output.salt)
+            self.outputs[name] = TableOutput(table, output.policy, self.out_dir, output.salt, output.timestamps_utc)
 
     def _on_alter_table(self, action: Action, text: str, line: int) -> None:
         qualifier, name = action.names[0]
@@ -342,7 +348,7 @@ class _Conversion:
         self.catalog.check_source()
         tables = {}
         for name, output in self.outputs.items():
-            output.close(self.timestamps_utc)
+            output.close()
             output.resolve_duplicates()
             tables[name] = output.manifest()
         return tables

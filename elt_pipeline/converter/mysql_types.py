@@ -18,6 +18,12 @@ Mapping (recorded per column in the manifest as `mapping`):
 - BINARY/VARBINARY/BLOB/GEOMETRY -> binary; GEOMETRY (and POINT, POLYGON, ...) keeps MySQL's
   internal bytes (4-byte little-endian SRID + WKB). MariaDB VECTOR(n) -> binary: the n
   little-endian float32 values as stored. BIT(n) -> uint64.
+- System-versioned tables: a dump made with --dump-history holds every version of each row with
+  its row_start/row_end (row_end 2038-01-19 03:14:07.999999, or 2106-02-07 06:28:15.999999 since
+  MariaDB 11.5, marks the current one), and so does the Parquet. Other dumps hold the current rows
+  only and no implicit row_start/row_end (listed in `omitted_columns`); explicit period columns
+  (`GENERATED ALWAYS AS ROW START`) keep the times the dump wrote, the source server's (a reload
+  into MariaDB would stamp the load time instead).
 """
 
 from __future__ import annotations

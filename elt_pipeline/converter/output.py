@@ -28,7 +28,7 @@ HASH_MAPPING = "salted sha256 hex of the value's bytes as dumped (text as UTF-8)
 class TableOutput:
     """Rows of one table, in the order of its INSERTs; the first INSERT fixes the column order."""
 
-    def __init__(self, table: Table, policy: ColumnPolicy | None, out_dir: Path, salt: bytes):
+    def __init__(self, table: Table, policy: ColumnPolicy | None, out_dir: Path, salt: bytes, timestamps_utc: bool):
         self.table = table
         self.policy = policy
         self.out_dir = out_dir
@@ -41,6 +41,7 @@ class TableOutput:
         self.zero_dates: dict[str, int] = {}
         self.rows = 0  # rows taken so far (written or buffered)
         self.modes: list[tuple[int, str, int]] = []  # (first row, "insert"/"ignore"/"replace", line) per change
+        self.timestamps_utc = timestamps_utc  # the dump's time zone was UTC where the table was created
         self.late_keys: list = []  # unique keys added by ALTER TABLE
         self.dropped = 0  # rows REPLACE / INSERT IGNORE left out, as the server would
 
@@ -144,10 +145,10 @@ class TableOutput:
             if mapping is not None and mapping.description.startswith(("enum", "set")) and not self.hashes(name)
         ]
 
-    def close(self, timestamps_utc: bool) -> None:
+    def close(self) -> None:
         """Close the Parquet parts (a table with no INSERT gets its declared columns and one empty part)."""
         if self.columns is None:
-            self._fix_columns([c.name for c in self.table.columns if not c.generated], timestamps_utc)
+            self._fix_columns([c.name for c in self.table.columns if not c.generated], self.timestamps_utc)
         if self.writer is None:
             self.writer = self._writer()
         self.writer.close()

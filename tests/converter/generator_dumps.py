@@ -10,7 +10,7 @@ values written by hand.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True)
@@ -502,6 +502,7 @@ LOADABLE = {
     "mysqldump-5.7": MYSQLDUMP_57,
     "mariadb-dump-11": MARIADB_DUMP_11,
     "phpmyadmin": PHPMYADMIN,
+    "phpmyadmin-bom": replace(PHPMYADMIN, text="\ufeff" + PHPMYADMIN.text),  # saved by an editor with a BOM
     "adminer": ADMINER,
 }
 
@@ -513,6 +514,7 @@ class ExpectedDump:
     databases: list[str]
     rows: dict[str, list[dict]]  # table -> its rows as written to Parquet, in dump order
     omitted: dict[str, list[str]] = field(default_factory=dict)  # table -> columns its INSERTs leave out
+    skipped: set[tuple[str, str]] = field(default_factory=set)  # (kind, name) of the objects it skips
 
 
 # Cloud SQL's export runs MySQL 8.0's mysqldump: --databases, GTID_PURGED (a multi-line GTID set),
@@ -630,8 +632,8 @@ SET @@SESSION.SQL_LOG_BIN = @MYSQLDUMP_TEMP_LOG_BIN;
 """,
 )
 
-# MySQL Workbench's "Export to Self-Contained File" with "Include Create Schema": mysqldump 8.0
-# (--hex-blob) output with CREATE DATABASE and USE put before its header comment.
+# MySQL Workbench's "Export to Self-Contained File" with "Include Create Schema" and events:
+# mysqldump 8.0 (--hex-blob --events) output with CREATE DATABASE and USE before its header comment.
 WORKBENCH = ExpectedDump(
     generator="mysqldump 10.13  Distrib 8.0.36, for Win64 (x86_64)",
     databases=["crm"],
@@ -639,8 +641,10 @@ WORKBENCH = ExpectedDump(
         "contacts": [
             {"id": 1, "name": "Ann", "photo": b"\x89PNG", "active": 1, "born": "1990-01-02", "tags": "a,b"},
             {"id": 2, "name": "Bo", "photo": None, "active": 0, "born": None, "tags": ""},
-        ]
+        ],
+        "audit": [],
     },
+    skipped={("event", "purge_inactive")},
     text="""CREATE DATABASE  IF NOT EXISTS `crm` /*!40100 DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_0900_ai_ci */ /*!80016 DEFAULT ENCRYPTION='N' */;
 USE `crm`;
 -- MySQL dump 10.13  Distrib 8.0.36, for Win64 (x86_64)
@@ -687,6 +691,53 @@ LOCK TABLES `contacts` WRITE;
 INSERT INTO `contacts` VALUES (1,'Ann',0x89504E47,1,'1990-01-02','a,b'),(2,'Bo',NULL,0,NULL,'');
 /*!40000 ALTER TABLE `contacts` ENABLE KEYS */;
 UNLOCK TABLES;
+
+--
+-- Table structure for table `audit`
+--
+
+DROP TABLE IF EXISTS `audit`;
+/*!40101 SET @saved_cs_client     = @@character_set_client */;
+/*!50503 SET character_set_client = utf8mb4 */;
+CREATE TABLE `audit` (
+  `at` timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP,
+  `what` varchar(200) NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_0900_ai_ci;
+/*!40101 SET character_set_client = @saved_cs_client */;
+
+--
+-- Dumping data for table `audit`
+--
+
+LOCK TABLES `audit` WRITE;
+/*!40000 ALTER TABLE `audit` DISABLE KEYS */;
+/*!40000 ALTER TABLE `audit` ENABLE KEYS */;
+UNLOCK TABLES;
+
+--
+-- Dumping events for database 'crm'
+--
+/*!50106 SET @save_time_zone= @@TIME_ZONE */ ;
+/*!50106 DROP EVENT IF EXISTS `purge_inactive` */;
+DELIMITER ;;
+/*!50003 SET @saved_cs_client      = @@character_set_client */ ;;
+/*!50003 SET @saved_cs_results     = @@character_set_results */ ;;
+/*!50003 SET @saved_col_connection = @@collation_connection */ ;;
+/*!50003 SET character_set_client  = utf8mb4 */ ;;
+/*!50003 SET character_set_results = utf8mb4 */ ;;
+/*!50003 SET collation_connection  = utf8mb4_0900_ai_ci */ ;;
+/*!50003 SET @saved_sql_mode       = @@sql_mode */ ;;
+/*!50003 SET sql_mode              = 'ONLY_FULL_GROUP_BY,STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION' */ ;;
+/*!50003 SET @saved_time_zone      = @@time_zone */ ;;
+/*!50003 SET time_zone             = 'SYSTEM' */ ;;
+/*!50106 CREATE*/ /*!50117 DEFINER=`root`@`localhost`*/ /*!50106 EVENT `purge_inactive` ON SCHEDULE EVERY 1 DAY STARTS '2024-01-01 00:00:00' ON COMPLETION NOT PRESERVE ENABLE DO DELETE FROM contacts WHERE active = 0 */ ;;
+/*!50003 SET time_zone             = @saved_time_zone */ ;;
+/*!50003 SET sql_mode              = @saved_sql_mode */ ;;
+/*!50003 SET character_set_client  = @saved_cs_client */ ;;
+/*!50003 SET character_set_results = @saved_cs_results */ ;;
+/*!50003 SET collation_connection  = @saved_col_connection */ ;;
+DELIMITER ;
+/*!50106 SET TIME_ZONE= @save_time_zone */ ;
 /*!40103 SET TIME_ZONE=@OLD_TIME_ZONE */;
 
 /*!40101 SET SQL_MODE=@OLD_SQL_MODE */;

@@ -19,6 +19,7 @@ SIGNALS = {
     "workbench-8": "'-- Dump completed' trailer",
     "mariadb-11.8-vector": "'-- Dump completed' trailer",
     "phpmyadmin": "closing statements",
+    "phpmyadmin-bom": "closing statements",
     "adminer": "Adminer's closing '-- <date>' line",
 }
 

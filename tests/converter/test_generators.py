@@ -62,3 +62,6 @@ def test_mysql8_only_dump_converts_to_the_expected_values(tmp_path, name):
         rows = read_parquet(out, manifest.tables[table]).to_pylist()
         assert [{k: _python(v) for k, v in row.items()} for row in rows] == expected
         assert manifest.tables[table].omitted_columns == fixture.omitted.get(table, [])
+        for column in manifest.tables[table].columns:  # every dump sets TIME_ZONE='+00:00' (and restores it)
+            assert not column.mysql_type.startswith("timestamp") or column.arrow_type == "timestamp[us, tz=UTC]"
+    assert {(o.kind, o.name) for o in manifest.skipped_objects} == fixture.skipped
