@@ -33,7 +33,7 @@ BATCH_BYTES = 16 << 20  # dump bytes buffered per table before a row group is wr
 MAX_PENDING = 2  # batches waiting for the writer thread (bounds memory)
 _CHARSETS = {"utf8", "utf8mb3", "utf8mb4", "latin1", "binary"}
 _UTC = {"+00:00", "utc", "+0:00", "-00:00"}
-_SQL_MODES_REFUSED = ("NO_BACKSLASH_ESCAPES", "ANSI_QUOTES", "ANSI")  # change how VALUES read
+_REFUSED_MODES = {"NO_BACKSLASH_ESCAPES", "ANSI_QUOTES", "ANSI"}  # SQL modes that change how VALUES read
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,8 @@ class _Conversion:
         self.catalog = Catalog(options.database)
         self.profile = DumpProfile()
         self.timestamps_utc = False
-        self._saved_zones: dict[str, bool] = {}  # user variable -> timestamps_utc when it saved @@time_zone
+        self.refused_modes: tuple[str, ...] = ()  # in the SQL mode in force
+        self._saved: dict[str, object] = {}  # user variable -> the time zone or SQL mode it saved
         self.charset = "utf8mb4"
         self.outputs: dict[str, TableOutput] = {}  # converted tables of the source database
         self.current: TableOutput | None = None
@@ -157,23 +158,19 @@ class _Conversion:
     def _on_set(self, action: Action, text: str, line: int) -> None:
         for assignment in action.assignments:
             target, value = assignment.target, assignment.value
+            restored = self._saved.get(value)  # SET x = @saved restores what @saved kept
             if target == "names":
                 self._flush_current()  # buffered rows were written in the previous character set
                 if value not in _CHARSETS:
                     raise Problem(f"unsupported dump character set {value!r}", line=line)
                 self.charset = value
-            elif target.startswith("@") and value == "@@time_zone":
-                self._saved_zones[target] = self.timestamps_utc
-            elif target == "time_zone":  # a zone, or a restore of one saved in a user variable
-                self.timestamps_utc = (
-                    self._saved_zones.get(value, False) if value.startswith("@") else value.lower() in _UTC
-                )
-            elif target == "sql_mode" and not value.startswith("@"):
-                refused = [mode for mode in _SQL_MODES_REFUSED if mode in value.upper().split(",")]
-                if refused:
-                    raise Problem(
-                        f"SQL_MODE {','.join(refused)} changes how values are written: not supported", line=line
-                    )
+            elif target.startswith("@") and value in ("@@time_zone", "@@sql_mode"):
+                self._saved[target] = self.timestamps_utc if value == "@@time_zone" else self.refused_modes
+            elif target == "time_zone":
+                self.timestamps_utc = bool(restored) if value.startswith("@") else value.lower() in _UTC
+            elif target == "sql_mode":
+                modes = value.upper().split(",")
+                self.refused_modes = (restored or ()) if value.startswith("@") else tuple(_REFUSED_MODES & set(modes))
 
     def _on_use(self, action: Action, text: str, line: int) -> None:
         self.catalog.use(action.names[0][1])
@@ -277,6 +274,9 @@ class _Conversion:
         output.discard()
 
     def _insert(self, insert: Insert, reader: Reader) -> None:
+        if self.refused_modes:
+            modes = ", ".join(sorted(self.refused_modes))
+            raise Problem(f"SQL mode {modes} changes how values are written: not supported", line=insert.line)
         database = self.catalog.database_of(insert.database)
         table = self.catalog.table(database, insert.table)
         if table is None:
