@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 from .errors import Problem
 from .schema import KeyPart
 
-_EXACT_TYPES = ("int", "uint", "decimal128", "date", "timestamp", "binary", "string", "large_string", "float", "double")
+_EXACT_TYPES = ("int", "uint", "decimal128", "date", "timestamp", "binary", "string", "float", "double")
 
 
 def needs_check(modes: list[tuple[int, str, int]], keys: list[tuple[KeyPart, ...]]) -> bool:

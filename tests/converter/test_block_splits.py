@@ -117,9 +117,6 @@ DUMP_HEAD = """\ufeff-- MySQL dump 10.13  Distrib 8.0.36, for Linux (x86_64)
 -- ------------------------------------------------------
 /*!40101 SET NAMES utf8mb4 */;
 /*!40103 SET TIME_ZONE='+00:00' */;
-DELIMITER ;;
-/*!50003 CREATE*/ /*!50003 TRIGGER `t_bi` BEFORE INSERT ON `t` FOR EACH ROW SET NEW.a = ';;' */;;
-DELIMITER ;
 CREATE TABLE `t` (
   `id` int NOT NULL,
   `alpha_text` varchar(400) DEFAULT NULL, -- a comment; with ) and '
@@ -128,6 +125,12 @@ CREATE TABLE `t` (
   `delta_text` text,
   PRIMARY KEY (`id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COMMENT='it''s; (odd)';
+"""
+
+
+TRIGGER = """DELIMITER ;;
+/*!50003 CREATE*/ /*!50003 TRIGGER `t_bi` BEFORE INSERT ON `t` FOR EACH ROW SET NEW.alpha_text = ';;' */;;
+DELIMITER ;
 """
 
 
@@ -147,6 +150,7 @@ def split_dump(seed: int) -> bytes:
             rows.append(f"({row},{a},{b},{c},{d})")
         columns = rng.choice(["", " (`id`, `alpha_text`, `beta_bytes`, `gamma_real`, `delta_text`)"])  # > 64 bytes
         text.append(f"INSERT INTO `t`{columns} VALUES {(',' + rng.choice(['', chr(10)])).join(rows)};\n")
+    text.append(TRIGGER)
     text.append("-- Dump completed on 2024-01-01 10:00:00\n")
     return "".join(text).encode()
 
