@@ -1,23 +1,26 @@
 """MySQL/MariaDB dump -> per-table Parquet + manifest, in one streaming pass.
 
-`convert_dump(dump, out_dir)` reads a mysqldump / mariadb-dump file (plain or gzip, detected by
-magic bytes), writes `out_dir/<table>/part-NNNNN.parquet` per table and then
-`out_dir/_manifest.json` last. Bad input (damaged or truncated gzip, no `-- Dump completed`
-trailer, syntax error, INSERT into an undeclared table, column count mismatch, invalid UTF-8
-in a text column, a value that does not fit its column, dump larger than `max_bytes`) raises
-`DumpError` naming the file, table and line, and leaves nothing behind in `out_dir`.
+`convert_dump(dump, out_dir)` reads a dump (plain or gzip, detected by magic bytes) written by
+mysqldump 5.x/8.x (also through MySQL Workbench or a Cloud SQL export), mariadb-dump 10.x/11.x,
+phpMyAdmin or Adminer, writes `out_dir/<table>/part-NNNNN.parquet` per table of the source
+database and then `out_dir/_manifest.json` last. Bad input (damaged or truncated gzip, a dump
+cut short, syntax error, INSERT into an undeclared table, column count mismatch, invalid UTF-8
+in a text column, a value that does not fit its column, dump larger than `max_bytes`, a
+statement whose effect on rows cannot be followed) raises `DumpError` naming the file, table and
+line, and leaves nothing behind in `out_dir`.
 
-Policies (details in `mysql_types`):
-- Types map faithfully: exact integers of every width and sign, DECIMAL up to (65,30) as
-  decimal128/decimal256, DATETIME/TIMESTAMP as timestamp[us] (TIMESTAMP in UTC), TIME as
-  signed int64 microseconds, BIT as uint64, text as string, binary/GEOMETRY as bytes.
-- Zero dates ('0000-00-00', or a zero month/day) become NULL and are counted per column in the
-  manifest (`ColumnInfo.zero_dates_nulled`); never a crash.
-- Columns are those of the table's INSERTs (mariadb-dump writes generated and invisible
-  columns; MySQL's mysqldump leaves generated ones out: those are listed in
-  `TableManifest.omitted_columns`). Views, triggers, routines and sequences are not tables.
-- Hashed columns (column policy) hold sha256(salt + value bytes) as hex; NULL stays NULL.
-- Text is decoded with the dump's `SET NAMES` character set (utf8/utf8mb3/utf8mb4, latin1).
+- Completeness: the check that fits the generator (`profile`): its trailer, or its closing
+  statements; gzip input also by its own trailer. `accept_unconfirmed_end` lets a dump that
+  carries no signal at all convert.
+- Source database: `catalog` (one database per dump, or the `database` argument).
+- The dump's statements are followed as the server would: a table dropped or re-created keeps
+  only its last definition and the rows inserted after it; TRUNCATE empties it; CREATE TABLE IF
+  NOT EXISTS keeps the existing one. Views, triggers, routines, events and sequences are skipped
+  and named in the manifest.
+- Types map faithfully (details in `mysql_types`); zero dates become NULL and are counted.
+- Hashed columns (column policy) hold sha256(salt + the value's bytes, text as UTF-8) as hex,
+  computed without typing the value; NULL stays NULL. No error message quotes a value of a
+  hashed or excluded column (tokenizer errors quote no input bytes at all).
 
 The VALUES tokenizer is a C extension built by `pip install`; a pure-Python twin with
 identical output is used when it is not built (or with ELT_PURE_PYTHON_TOKENIZER=1).

@@ -2,8 +2,11 @@
  *
  * Core(keep) accumulates rows of one INSERT target into per-column Arrow binary layouts
  * (int32 offsets, data bytes, validity bitmap). feed(buf, pos, line, final) returns
- * (pos, line, status, message): status 0 = needs more input, 1 = statement ended with ';',
- * 2 = syntax error at pos, 3 = input ends inside the INSERT (truncated) at pos.
+ * (pos, line, status, message, column): status 0 = needs more input, 1 = statement ended with ';',
+ * 2 = syntax error at pos, 3 = input ends inside the INSERT (truncated) at pos; column = index
+ * of the value the error is in, or -1. Messages never quote input bytes.
+ * Input that ends before a row can be told complete (a quote or backslash on the last byte, a
+ * number or literal running to the end, an open comment, ...) is "needs more", never an error.
  * take() returns ([(data, offsets, validity or None, null_count) or None per column], lines).
  * set_header(text) makes a following INSERT with exactly that text up to VALUES continue the
  * rows (mysqldump --skip-extended-insert writes one per row).
@@ -47,27 +50,33 @@ static int hex_value(unsigned char c) {
 }
 
 /* Skip blanks, plain comments, '*' '/' and (if markers) executable-comment openers.
- * Returns the new position; -1 if an unterminated plain comment runs to the end. */
-static Py_ssize_t skip(const unsigned char *b, Py_ssize_t p, Py_ssize_t n, int markers) {
+ * Returns the new position. Sets *more when it stopped only because the input ended (the
+ * next token is unknown until more input comes), e.g. at a lone '/' or an open comment. */
+static Py_ssize_t skip(const unsigned char *b, Py_ssize_t p, Py_ssize_t n, int markers, int *more) {
     for (;;) {
-        if (p < n && is_space(b[p])) { p++; continue; }
-        if (p + 1 < n && b[p] == '*' && b[p + 1] == '/') { p += 2; continue; }
-        if (p + 1 < n && b[p] == '/' && b[p + 1] == '*') {
-            int exec_bang = p + 2 < n && b[p + 2] == '!';
-            int exec_m = p + 3 < n && b[p + 2] == 'M' && b[p + 3] == '!';
-            if (exec_bang || exec_m) {
-                if (!markers) return p;
-                p += exec_bang ? 3 : 4;
-                while (p < n && is_digit(b[p])) p++;
-                continue;
-            }
-            Py_ssize_t q = p + 2;
-            while (q + 1 < n && !(b[q] == '*' && b[q + 1] == '/')) q++;
-            if (q + 1 >= n) return p; /* unterminated: stop here, the caller fails */
-            p = q + 2;
+        while (p < n && is_space(b[p])) p++;
+        if (p >= n) { *more = 1; return p; }
+        if (b[p] == '*') {
+            if (p + 1 >= n) { *more = 1; return p; }
+            if (b[p + 1] != '/') return p;
+            p += 2;
             continue;
         }
-        return p;
+        if (b[p] != '/') return p;
+        if (p + 1 >= n) { *more = 1; return p; }
+        if (b[p + 1] != '*') return p;
+        if (p + 2 >= n) { *more = 1; return p; }
+        if (b[p + 2] == '!' || (b[p + 2] == 'M' && p + 3 < n && b[p + 3] == '!')) {
+            if (!markers) return p;
+            p += b[p + 2] == '!' ? 3 : 4;
+            while (p < n && is_digit(b[p])) p++;
+            continue;
+        }
+        if (b[p + 2] == 'M' && p + 3 >= n) { *more = 1; return p; }
+        Py_ssize_t q = p + 2;
+        while (q + 1 < n && !(b[q] == '*' && b[q + 1] == '/')) q++;
+        if (q + 1 >= n) { *more = 1; return p; } /* unterminated so far */
+        p = q + 2;
     }
 }
 
@@ -108,7 +117,8 @@ static int reserve_rows(Core *self, Py_ssize_t rows) {
 }
 
 /* Scan a quoted string starting after its opening quote at p. Returns the position after
- * the closing quote, or -1 if it runs to the end. When out is given, appends the unescaped bytes. */
+ * the closing quote, or -1 if the input ends first (a quote on the last byte may be the first
+ * of a doubled quote: undecided too). When out is given, appends the unescaped bytes. */
 static Py_ssize_t scan_string(const unsigned char *b, Py_ssize_t p, Py_ssize_t n, unsigned char quote, Column *out) {
     for (;;) {
         Py_ssize_t start = p;
@@ -145,7 +155,8 @@ static Py_ssize_t scan_string(const unsigned char *b, Py_ssize_t p, Py_ssize_t n
             continue;
         }
         /* a quote: doubled means a literal quote, else the end */
-        if (p + 1 < n && b[p + 1] == quote) {
+        if (p + 1 >= n) return -1;
+        if (b[p + 1] == quote) {
             if (out) {
                 if (grow(out, 1) < 0) return -2;
                 out->data[out->len++] = quote;
@@ -157,36 +168,105 @@ static Py_ssize_t scan_string(const unsigned char *b, Py_ssize_t p, Py_ssize_t n
     }
 }
 
-/* True if from p (after blanks/comments/markers, an introducer and an x/b prefix) an open
- * string runs to the end of the buffer: the failure at p only lacks input. */
-static int open_string(const unsigned char *b, Py_ssize_t p, Py_ssize_t n) {
-    p = skip(b, p, n, 1);
-    if (p < n && b[p] == '_') {
-        Py_ssize_t q = p + 1;
-        while (q < n && (is_word(b[q]) && b[q] != '_')) q++;
-        if (q > p + 1) {
-            p = q;
-            while (p < n && is_space(b[p])) p++;
+/* Append hex digits b[from:to] as bytes (an odd count gets a leading 0 nibble). */
+static int put_hex(Column *col, const unsigned char *b, Py_ssize_t from, Py_ssize_t to) {
+    Py_ssize_t digits = to - from, k = from;
+    if (grow(col, (digits + 1) / 2) < 0) return -1;
+    if (digits % 2) col->data[col->len++] = (char)hex_value(b[k++]);
+    for (; k < to; k += 2) col->data[col->len++] = (char)(hex_value(b[k]) * 16 + hex_value(b[k + 1]));
+    return 0;
+}
+
+/* Append binary digits b[from:to] as big-endian bytes. */
+static int put_bits(Column *col, const unsigned char *b, Py_ssize_t from, Py_ssize_t to) {
+    Py_ssize_t digits = to - from, bytes = (digits + 7) / 8;
+    if (grow(col, bytes) < 0) return -1;
+    memset(col->data + col->len, 0, bytes);
+    for (Py_ssize_t k = 0; k < digits; k++) {
+        Py_ssize_t bit = digits - 1 - k; /* from the right */
+        if (b[from + k] == '1') col->data[col->len + bytes - 1 - bit / 8] |= (char)(1 << (bit % 8));
+    }
+    col->len += bytes;
+    return 0;
+}
+
+/* End of a number token at p (sign, digits, fraction, exponent), or -1. *more when the
+ * number runs to the end of the input (more digits may follow). */
+static Py_ssize_t number(const unsigned char *b, Py_ssize_t p, Py_ssize_t n, int *more) {
+    Py_ssize_t d = p;
+    if (d < n && (b[d] == '-' || b[d] == '+')) d++;
+    Py_ssize_t m = d;
+    if (d < n && is_digit(b[d])) {
+        while (d < n && is_digit(b[d])) d++;
+        if (d < n && b[d] == '.') d++;
+        while (d < n && is_digit(b[d])) d++;
+    } else if (d < n && b[d] == '.') {
+        if (d + 1 >= n) { *more = 1; return -1; }
+        if (!is_digit(b[d + 1])) return -1;
+        d++;
+        while (d < n && is_digit(b[d])) d++;
+    }
+    if (d >= n) { *more = 1; return -1; }
+    if (d == m) return -1;
+    if (b[d] == 'e' || b[d] == 'E') {
+        Py_ssize_t e = d + 1;
+        if (e < n && (b[e] == '-' || b[e] == '+')) e++;
+        if (e >= n) { *more = 1; return -1; }
+        if (is_digit(b[e])) {
+            while (e < n && is_digit(b[e])) e++;
+            if (e >= n) { *more = 1; return -1; }
+            d = e;
         }
     }
-    if (p < n && (b[p] == 'x' || b[p] == 'X' || b[p] == 'b' || b[p] == 'B') && p + 1 < n && b[p + 1] == '\'') p++;
-    if (p >= n || (b[p] != '\'' && b[p] != '"')) return 0;
-    return scan_string(b, p + 1, n, b[p], NULL) == -1;
+    return is_word(b[d]) || b[d] == '.' ? -1 : d;
+}
+
+/* Position after `text` at p (' ' in it = optional blanks), or -1; *more if the input ends first. */
+static Py_ssize_t expect(const unsigned char *b, Py_ssize_t p, Py_ssize_t n, const char *text, int *more) {
+    for (const char *t = text; *t; t++) {
+        if (*t == ' ') {
+            while (p < n && is_space(b[p])) p++;
+        } else if (p < n && b[p] == (unsigned char)*t) {
+            p++;
+            continue;
+        } else if (p < n) {
+            return -1;
+        }
+        if (p >= n) { *more = 1; return -1; }
+    }
+    return p;
+}
+
+/* Adminer's forms: UNHEX('hex digits') and CONV('binary digits', 2, 10) + 0. Returns the position
+ * after the value (appending its bytes if col), or -1. */
+static Py_ssize_t function_value(const unsigned char *b, Py_ssize_t p, Py_ssize_t n, Column *col, int *err, int *more) {
+    int hex = b[p] == 'U';
+    Py_ssize_t d = expect(b, p, n, hex ? "UNHEX( '" : "CONV( '", more);
+    if (d < 0) return -1;
+    Py_ssize_t from = d;
+    while (d < n && (hex ? hex_value(b[d]) >= 0 : (b[d] == '0' || b[d] == '1'))) d++;
+    Py_ssize_t q = expect(b, d, n, hex ? "' )" : "' , 2 , 10 ) + 0", more);
+    if (q >= 0 && col && (hex ? put_hex(col, b, from, d) : put_bits(col, b, from, d)) < 0) { *err = 1; return -1; }
+    return q;
 }
 
 /* Parse one value at p (leading skip included); on success stores it (if col) and returns the
- * position of its separator (',' or ')'), else -1. */
-static Py_ssize_t value(const unsigned char *b, Py_ssize_t p, Py_ssize_t n, Column *col, Py_ssize_t row, int *err) {
-    p = skip(b, p, n, 1);
-    if (p < n && b[p] == '_') { /* charset introducer */
+ * position of its separator (',' or ')'), else -1, with *more set when the input ended before
+ * the value and its separator could be told (more input may make it valid). */
+static Py_ssize_t value(const unsigned char *b, Py_ssize_t p, Py_ssize_t n, Column *col, Py_ssize_t row, int *err,
+                        int *more) {
+    p = skip(b, p, n, 1, more);
+    if (p >= n) return -1;
+    if (b[p] == '_') { /* charset introducer */
         Py_ssize_t q = p + 1;
         while (q < n && is_word(b[q]) && b[q] != '_') q++;
+        if (q >= n) { *more = 1; return -1; }
         if (q > p + 1) {
             p = q;
             while (p < n && is_space(b[p])) p++;
+            if (p >= n) { *more = 1; return -1; }
         }
     }
-    if (p >= n) return -1;
     Py_ssize_t start_len = col ? col->len : 0;
     int is_null = 0;
     Py_ssize_t q = -1;
@@ -194,85 +274,51 @@ static Py_ssize_t value(const unsigned char *b, Py_ssize_t p, Py_ssize_t n, Colu
     if (c == '\'' || c == '"') {
         q = scan_string(b, p + 1, n, c, col);
         if (q == -2) { *err = 1; return -1; }
-    } else if (c == 'N' && p + 4 <= n && memcmp(b + p, "NULL", 4) == 0 && (p + 4 == n || !is_word(b[p + 4]))) {
-        is_null = 1;
-        q = p + 4;
-    } else if (c == '0' && p + 1 < n && b[p + 1] == 'x') {
-        Py_ssize_t d = p + 2;
-        while (d < n && hex_value(b[d]) >= 0) d++;
-        if (d == n || !is_word(b[d])) q = d;
-        if (q >= 0 && col) {
-            Py_ssize_t digits = d - p - 2, odd = digits % 2, k = p + 2;
-            if (grow(col, (digits + 1) / 2) < 0) { *err = 1; return -1; }
-            if (odd) col->data[col->len++] = (char)hex_value(b[k++]);
-            for (; k < d; k += 2) col->data[col->len++] = (char)(hex_value(b[k]) * 16 + hex_value(b[k + 1]));
+        if (q == -1) *more = 1;
+    } else if (c == 'N') {
+        Py_ssize_t have = n - p < 4 ? n - p : 4;
+        if (memcmp(b + p, "NULL", have) == 0) {
+            if (p + 4 >= n) *more = 1;
+            else if (!is_word(b[p + 4])) { is_null = 1; q = p + 4; }
         }
-    } else if ((c == 'x' || c == 'X') && p + 1 < n && b[p + 1] == '\'') {
+    } else if (c == '0' && p + 1 < n && (b[p + 1] == 'x' || b[p + 1] == 'b')) {
+        int hex = b[p + 1] == 'x';
         Py_ssize_t d = p + 2;
-        while (d < n && hex_value(b[d]) >= 0) d++;
-        if (d < n && b[d] == '\'') {
-            q = d + 1;
-            if (col) {
-                Py_ssize_t digits = d - p - 2, odd = digits % 2, k = p + 2;
-                if (grow(col, (digits + 1) / 2) < 0) { *err = 1; return -1; }
-                if (odd) col->data[col->len++] = (char)hex_value(b[k++]);
-                for (; k < d; k += 2) col->data[col->len++] = (char)(hex_value(b[k]) * 16 + hex_value(b[k + 1]));
+        while (d < n && (hex ? hex_value(b[d]) >= 0 : (b[d] == '0' || b[d] == '1'))) d++;
+        if (d >= n) *more = 1;
+        else if (!is_word(b[d])) {
+            q = d;
+            if (col && (hex ? put_hex(col, b, p + 2, d) : put_bits(col, b, p + 2, d)) < 0) { *err = 1; return -1; }
+        }
+    } else if (c == 'x' || c == 'X' || c == 'b' || c == 'B') {
+        int hex = c == 'x' || c == 'X';
+        if (p + 1 >= n) *more = 1;
+        else if (b[p + 1] == '\'') {
+            Py_ssize_t d = p + 2;
+            while (d < n && (hex ? hex_value(b[d]) >= 0 : (b[d] == '0' || b[d] == '1'))) d++;
+            if (d >= n) *more = 1;
+            else if (b[d] == '\'') {
+                q = d + 1;
+                if (col && (hex ? put_hex(col, b, p + 2, d) : put_bits(col, b, p + 2, d)) < 0) { *err = 1; return -1; }
             }
         }
-    } else if ((c == '0' && p + 1 < n && b[p + 1] == 'b') || ((c == 'b' || c == 'B') && p + 1 < n && b[p + 1] == '\'')) {
-        int quoted = c != '0';
-        Py_ssize_t d = p + 2;
-        while (d < n && (b[d] == '0' || b[d] == '1')) d++;
-        if (quoted ? (d < n && b[d] == '\'') : (d == n || !is_word(b[d]))) {
-            q = quoted ? d + 1 : d;
-            if (col) {
-                Py_ssize_t digits = d - p - 2, bytes = (digits + 7) / 8;
-                if (grow(col, bytes) < 0) { *err = 1; return -1; }
-                memset(col->data + col->len, 0, bytes);
-                for (Py_ssize_t k = 0; k < digits; k++) {
-                    Py_ssize_t bit = digits - 1 - k; /* from the right */
-                    if (b[p + 2 + k] == '1') col->data[col->len + bytes - 1 - bit / 8] |= (char)(1 << (bit % 8));
-                }
-                col->len += bytes;
-            }
-        }
+    } else if (c == 'U' || c == 'C') {
+        q = function_value(b, p, n, col, err, more);
+        if (*err) return -1;
     }
-    if (q < 0 && (c == '-' || c == '+' || c == '.' || is_digit(c))) { /* number */
-        Py_ssize_t d = p;
-        if (b[d] == '-' || b[d] == '+') d++;
-        Py_ssize_t m = d;
-        if (d < n && is_digit(b[d])) {
-            while (d < n && is_digit(b[d])) d++;
-            if (d < n && b[d] == '.') d++;
-            while (d < n && is_digit(b[d])) d++;
-        } else if (d + 1 < n && b[d] == '.' && is_digit(b[d + 1])) {
-            d++;
-            while (d < n && is_digit(b[d])) d++;
-        }
-        if (d > m) {
-            if (d < n && (b[d] == 'e' || b[d] == 'E')) {
-                Py_ssize_t e = d + 1;
-                if (e < n && (b[e] == '-' || b[e] == '+')) e++;
-                if (e < n && is_digit(b[e])) {
-                    while (e < n && is_digit(b[e])) e++;
-                    d = e;
-                }
-            }
-            if (d == n || !(is_word(b[d]) || b[d] == '.')) {
-                q = d;
-                if (col) {
-                    if (grow(col, d - p) < 0) { *err = 1; return -1; }
-                    memcpy(col->data + col->len, b + p, d - p);
-                    col->len += d - p;
-                }
-            }
+    if (q < 0 && !*more && (c == '-' || c == '+' || c == '.' || is_digit(c))) {
+        q = number(b, p, n, more);
+        if (q >= 0 && col) {
+            if (grow(col, q - p) < 0) { *err = 1; return -1; }
+            memcpy(col->data + col->len, b + p, q - p);
+            col->len += q - p;
         }
     }
     if (q < 0) {
         if (col) col->len = start_len;
         return -1;
     }
-    q = skip(b, q, n, 0);
+    q = skip(b, q, n, 0, more);
     if (q >= n || (b[q] != ',' && b[q] != ')')) {
         if (col) col->len = start_len;
         return -1;
@@ -307,7 +353,7 @@ static void rollback(Core *self, Py_ssize_t row, Py_ssize_t *nulls_before) {
 }
 
 typedef struct {
-    Py_ssize_t pos, line;
+    Py_ssize_t pos, line, column;
     int status; /* NEED_MORE, DONE, SYNTAX, TRUNCATED; -1 = out of memory */
     char message[96];
 } Result;
@@ -316,23 +362,20 @@ static void set_result(Result *r, Py_ssize_t pos, Py_ssize_t line, int status, c
     r->pos = pos;
     r->line = line;
     r->status = status;
+    r->column = -1;
     snprintf(r->message, sizeof r->message, "%s", message);
 }
 
-/* The failure at `at` (row started at `row_pos`): needs more input, truncated, or syntax. */
+/* The failure at `at` (row started at `row_pos`): needs more input or truncated when the input
+ * ended before the row could be told (`more`), else a syntax error. */
 static void failure(Result *r, const unsigned char *b, Py_ssize_t n, Py_ssize_t at, Py_ssize_t row_pos,
-                    Py_ssize_t line, int final, const char *message) {
-    int open = open_string(b, at, n);
-    if (final) {
-        if (open || memchr(b + at, ')', n - at) == NULL)
-            set_result(r, at, line, TRUNCATED, "input ends inside an INSERT");
-        else
-            set_result(r, skip_blank(b, at, n), line, SYNTAX, message);
-    } else if (open || n - at < 256) {
-        set_result(r, row_pos, line, NEED_MORE, "");
-    } else {
+                    Py_ssize_t line, int final, int more, const char *message) {
+    if (!more)
         set_result(r, skip_blank(b, at, n), line, SYNTAX, message);
-    }
+    else if (final)
+        set_result(r, at, line, TRUNCATED, "input ends inside an INSERT");
+    else
+        set_result(r, row_pos, line, NEED_MORE, "");
 }
 
 /* Parse rows from b[pos:] (no Python API: runs without the GIL). */
@@ -346,30 +389,32 @@ static void parse(Core *self, const unsigned char *b, Py_ssize_t n, Py_ssize_t p
             nulls_before[i] = self->cols[i].nulls;
             if (row == 0) self->cols[i].offsets[0] = 0;
         }
-        Py_ssize_t open_at = skip(b, pos, n, 1);
+        int more = 0;
+        Py_ssize_t open_at = skip(b, pos, n, 1, &more);
         if (open_at >= n || b[open_at] != '(') {
-            failure(r, b, n, pos, pos, line, final, "expected '(' starting a row of VALUES");
+            failure(r, b, n, pos, pos, line, final, more, "expected '(' starting a row of VALUES");
             return;
         }
         Py_ssize_t at = open_at + 1, count = 0;
         for (;;) {
             int err = 0;
             Column *col = (count < self->ncols && self->keep[count]) ? &self->cols[count] : NULL;
-            Py_ssize_t sep = value(b, at, n, col, row, &err);
+            Py_ssize_t sep = value(b, at, n, col, row, &err, &more);
             if (err) { rollback(self, row, nulls_before); r->status = -1; return; }
             if (sep < 0) {
                 rollback(self, row, nulls_before);
-                failure(r, b, n, at, pos, line, final, "bad value in VALUES");
+                failure(r, b, n, at, pos, line, final, more, "bad value in VALUES");
+                r->column = count;
                 return;
             }
             count++;
             at = sep + 1;
             if (b[sep] == ')') break;
         }
-        Py_ssize_t after = skip(b, at, n, 1);
+        Py_ssize_t after = skip(b, at, n, 1, &more);
         if (after >= n || (b[after] != ',' && b[after] != ';')) {
             rollback(self, row, nulls_before);
-            failure(r, b, n, at, pos, line, final, "expected ',' or ';' after a row of VALUES");
+            failure(r, b, n, at, pos, line, final, more, "expected ',' or ';' after a row of VALUES");
             return;
         }
         if (count != self->ncols) {
@@ -395,7 +440,6 @@ static void parse(Core *self, const unsigned char *b, Py_ssize_t n, Py_ssize_t p
             pos = next + self->header_len;
             continue;
         }
-        if (pos >= n) { set_result(r, pos, line, NEED_MORE, ""); return; }
     }
 }
 
@@ -421,7 +465,7 @@ static PyObject *Core_feed(Core *self, PyObject *args) {
     PyMem_RawFree(nulls_before);
     PyBuffer_Release(&view);
     if (r.status < 0) return PyErr_NoMemory();
-    return Py_BuildValue("(nnis)", r.pos, r.line, r.status, r.message);
+    return Py_BuildValue("(nnisn)", r.pos, r.line, r.status, r.message, r.column);
 }
 
 static PyObject *Core_take(Core *self, PyObject *unused) {
@@ -502,7 +546,7 @@ static void Core_dealloc(Core *self) {
 }
 
 static PyMethodDef Core_methods[] = {
-    {"feed", (PyCFunction)Core_feed, METH_VARARGS, "feed(buf, pos, line, final) -> (pos, line, status, message)"},
+    {"feed", (PyCFunction)Core_feed, METH_VARARGS, "feed(buf, pos, line, final) -> (pos, line, status, message, column)"},
     {"take", (PyCFunction)Core_take, METH_NOARGS, "take() -> (columns, lines) and reset"},
     {"set_header", (PyCFunction)Core_set_header, METH_VARARGS, "set_header(bytes): continue through identical INSERTs"},
     {NULL},

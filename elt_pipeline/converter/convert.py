@@ -2,44 +2,49 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
 import shutil
 from collections import deque
+from collections.abc import Callable
 from collections.abc import Mapping as MappingType
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pyarrow as pa
+from elt_pipeline.lib.manifest import MANIFEST_NAME, Manifest, SkippedObject, TableManifest
 
-from elt_pipeline.lib.manifest import MANIFEST_NAME, ColumnInfo, Manifest, TableManifest
-
+from .catalog import Catalog
 from .errors import DumpError, Problem
-from .mysql_types import Mapping, ValueProblem, convert, mapping_for
-from .reader import TRAILER, Insert, Reader, Statement
-from .schema import Table, parse_create_table, view_name
+from .output import TableOutput
+from .profile import DumpProfile
+from .reader import MIN_READ, Comment, Insert, Reader, Statement
+from .schema import alter_table, parse_create_table
 from .source import DumpSource
+from .statements import Action, classify
 from .tokenizer import Tokenizer
-from .writer import TableWriter
 
 if TYPE_CHECKING:  # importing it pulls in pydantic: not needed at run time
     from elt_pipeline.lib.pipeline_config import ColumnPolicy
 
-CONVERTER_VERSION = "1.0.0"
+CONVERTER_VERSION = "2.0.0"
 BATCH_ROWS = 65_536
 BATCH_BYTES = 16 << 20  # dump bytes buffered per table before a row group is written
 MAX_PENDING = 2  # batches waiting for the writer thread (bounds memory)
+_CHARSETS = {"utf8", "utf8mb3", "utf8mb4", "latin1", "binary"}
+_UTC = {"+00:00", "utc", "+0:00", "-00:00"}
+_REFUSED_MODES = {"NO_BACKSLASH_ESCAPES", "ANSI_QUOTES", "ANSI"}  # SQL modes that change how VALUES read
 
-_SET = r"\s*(?:/\*!\d*\s*)?SET\s+"  # a statement starting with SET, maybe in a conditional comment
-_SET_TIME_ZONE = re.compile(_SET + r"(?:@@(?:SESSION\.)?)?TIME_ZONE\s*=\s*'([^']*)'", re.IGNORECASE)
-_SET_NAMES = re.compile(_SET + r"NAMES\s+'?(\w+)'?", re.IGNORECASE)
-_DROP_VIEW = re.compile(
-    r"DROP\s+VIEW\s+(?:IF\s+EXISTS\s+)?((?:`(?:[^`]|``)+`|[\w$]+)(?:\s*\.\s*(?:`(?:[^`]|``)+`|[\w$]+))?)", re.IGNORECASE
-)
-_UTF8 = {"utf8", "utf8mb3", "utf8mb4"}
+
+@dataclass(frozen=True)
+class Options:
+    """What `convert_dump` converts and how (see its docstring)."""
+
+    policies: MappingType[str, ColumnPolicy] | None = None
+    hash_salt: str = ""
+    dump_uri: str | None = None
+    database: str | None = None
+    accept_unconfirmed_end: bool = False
 
 
 def convert_dump(
@@ -50,31 +55,43 @@ def convert_dump(
     hash_salt: str = "",
     dump_uri: str | None = None,
     max_bytes: int | None = None,
+    database: str | None = None,
+    accept_unconfirmed_end: bool = False,
 ) -> Manifest:
-    """Convert `dump_path` into `out_dir` (absent or empty); see the package docstring."""
-    dump_path, out_dir = Path(dump_path), Path(out_dir)
+    """Convert `dump_path` into `out_dir` (absent or empty); see the package docstring.
+
+    `database`: the source database in a dump of several (and the one a dump must declare, if it
+    declares any). `accept_unconfirmed_end`: convert a dump whose generator writes no
+    completeness signal at all (risk: a dump cut at a statement boundary converts as if whole).
+    """
+    options = Options(policies, hash_salt, dump_uri, database, accept_unconfirmed_end)
+    return convert_source(Path(dump_path), Path(out_dir), options, lambda path: DumpSource(path, max_bytes))
+
+
+def convert_source(
+    dump_path: Path,
+    out_dir: Path,
+    options: Options,
+    open_source: Callable[[Path], DumpSource],
+    min_read: int = MIN_READ,
+) -> Manifest:
+    """`convert_dump` with the byte source and the reader's read size given (tests split the input)."""
     if out_dir.exists() and any(out_dir.iterdir()):
         raise DumpError(f"output folder {out_dir} is not empty", file=str(dump_path))
     created = not out_dir.exists()
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
-        source = DumpSource(dump_path, max_bytes)
-        conversion = _Conversion(out_dir, policies, hash_salt)
+        source = open_source(dump_path)
+        conversion = _Conversion(out_dir, options)
         chunks = source.chunks()
         try:
-            conversion.run(Reader(chunks))
-            tables = conversion.finish()
+            reader = Reader(chunks, min_read)
+            conversion.run(reader)
+            tables = conversion.finish(reader, source.compressed)
         finally:
             chunks.close()  # stops the read-ahead thread
             conversion.close()  # waits for the writer thread
-        manifest = Manifest(
-            tables=tables,
-            converter_version=CONVERTER_VERSION,
-            dump_uri=dump_uri if dump_uri is not None else str(dump_path),
-            dump_sha256=source.sha256,
-            dump_bytes=source.size,
-            extra=conversion.extra(),
-        )
+        manifest = conversion.manifest(tables, source, str(dump_path))
         temporary = out_dir / f".{MANIFEST_NAME}.tmp"
         temporary.write_text(manifest.to_json())
         os.replace(temporary, out_dir / MANIFEST_NAME)
@@ -98,166 +115,210 @@ def _clean(out_dir: Path, created: bool) -> None:
             child.unlink(missing_ok=True)
 
 
-@dataclass
-class _Output:
-    """One table being converted: its columns, buffered rows and Parquet writer."""
-
-    table: Table
-    policy: ColumnPolicy | None
-    columns: list[str] | None = None  # columns of its INSERTs, fixed by the first one
-    tokenizer: Tokenizer | None = None
-    mappings: list[Mapping | None] = field(default_factory=list)  # per INSERT column; None = dropped
-    writer: TableWriter | None = None
-    pending_bytes: int = 0
-    zero_dates: dict[str, int] = field(default_factory=dict)
-
-
 class _Conversion:
-    def __init__(self, out_dir: Path, policies: MappingType[str, ColumnPolicy] | None, hash_salt: str):
+    def __init__(self, out_dir: Path, options: Options):
         self.out_dir = out_dir
-        self.policies = policies
-        self.salt = hash_salt.encode()
+        self.options = options
+        self.catalog = Catalog(options.database)
+        self.profile = DumpProfile()
         self.timestamps_utc = False
+        self.refused_modes: tuple[str, ...] = ()  # in the SQL mode in force
+        self._saved: dict[str, object] = {}  # user variable -> the time zone or SQL mode it saved
         self.charset = "utf8mb4"
-        self.declared: dict[str, Table] = {}
-        self.outputs: dict[str, _Output] = {}
-        self.views: set[str] = set()
-        self.current: _Output | None = None
+        self.outputs: dict[str, TableOutput] = {}  # converted tables of the source database
+        self.current: TableOutput | None = None
+        self.completeness = ""
         self._writes = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet-writer")
         self._pending: deque[Future] = deque()
 
+    # -- the statement loop ---------------------------------------------------------------
     def run(self, reader: Reader) -> None:
         try:
-            for statement in reader.statements():
-                if isinstance(statement, Insert):
-                    self._insert(statement, reader)
+            for item in reader.statements():
+                if isinstance(item, Insert):
+                    self.profile.statement(None)
+                    self._insert(item, reader)
+                elif isinstance(item, Comment):
+                    if (database := self.profile.comment(item)) is not None:
+                        self.catalog.declare_database(database, header=True)
                 else:
-                    self._statement(statement)
+                    self._statement(item)
         except Problem:
             self._drain()  # a bad value in an earlier batch comes first in the dump: report it
             raise
-        if not reader.completed:
-            raise Problem(f"truncated dump: no '{TRAILER.decode()}' trailer at the end", line=reader.last_line)
 
     def _statement(self, statement: Statement) -> None:
         text = statement.text.decode("utf-8", errors="replace")
-        head = text[:4096]
-        if (match := _SET_TIME_ZONE.match(head)) is not None:
-            self.timestamps_utc = match.group(1) in ("+00:00", "UTC", "+0:00")
-        if (match := _SET_NAMES.match(head)) is not None:
-            if self.current is not None:
-                self._flush(self.current)
-            self.charset = match.group(1).lower()
-            if self.charset not in _UTF8 and self.charset not in ("latin1", "binary"):
-                raise Problem(f"unsupported dump character set {self.charset!r}", line=statement.line)
-        if (match := _DROP_VIEW.search(head)) is not None:
-            self._view(match.group(1))
-        if (name := view_name(head)) is not None:
-            self._view(name)
-            return
-        if re.search(r"CREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMPORARY\s+)?TABLE", head, re.IGNORECASE):
-            table = parse_create_table(text, statement.line)
-            if table is not None and table.name not in self.views:
-                self._declare(table, statement.line)
+        action = classify(text)
+        self.profile.statement(action)
+        handler = getattr(self, f"_on_{action.kind}", None)
+        if handler is not None:
+            handler(action, text, statement.line)
 
-    def _view(self, qualified: str) -> None:
-        name = qualified.rsplit(".", 1)[-1].strip().strip("`").replace("``", "`")
-        self.views.add(name)
-        output = self.outputs.get(name)
-        if output is not None and output.writer is None and output.columns is None:
-            del self.outputs[name]
-        self.declared.pop(name, None)
+    def _on_set(self, action: Action, text: str, line: int) -> None:
+        for assignment in action.assignments:
+            target, value = assignment.target, assignment.value
+            restored = self._saved.get(value)  # SET x = @saved restores what @saved kept
+            if target == "names":
+                self._flush_current()  # buffered rows were written in the previous character set
+                if value not in _CHARSETS:
+                    raise Problem(f"unsupported dump character set {value!r}", line=line)
+                self.charset = value
+            elif target.startswith("@") and value in ("@@time_zone", "@@sql_mode"):
+                self._saved[target] = self.timestamps_utc if value == "@@time_zone" else self.refused_modes
+            elif target == "time_zone":
+                self.timestamps_utc = bool(restored) if value.startswith("@") else value.lower() in _UTC
+            elif target == "sql_mode":
+                modes = value.upper().split(",")
+                self.refused_modes = (restored or ()) if value.startswith("@") else tuple(_REFUSED_MODES & set(modes))
 
-    def _declare(self, table: Table, line: int) -> None:
-        converted = self.policies is None or table.name in self.policies
-        if table.name in self.declared and converted:
-            raise Problem("table declared twice in the dump (same name in two databases?)", table=table.name, line=line)
-        self.declared[table.name] = table
-        if not converted:
-            return
-        policy = self.policies[table.name] if self.policies is not None else None
-        if policy is not None:
-            known = {column.name for column in table.columns}
-            unknown = (set(policy.include or ()) | set(policy.exclude) | set(policy.hash)) - known
-            if unknown:
+    def _on_use(self, action: Action, text: str, line: int) -> None:
+        self.catalog.use(action.names[0][1])
+
+    def _on_create_database(self, action: Action, text: str, line: int) -> None:
+        self.catalog.declare_database(action.names[0][1])
+
+    def _on_drop_database(self, action: Action, text: str, line: int) -> None:
+        for name in self.catalog.drop_database(action.names[0][1]):
+            self._discard(name)
+
+    def _on_create_table(self, action: Action, text: str, line: int) -> None:
+        table = parse_create_table(text, line)
+        database = self.catalog.database_of(table.database)
+        if self.catalog.table(database, table.name) is not None:
+            if "IF NOT EXISTS" in action.detail:
+                return  # the server keeps the existing table and its rows
+            if "OR REPLACE" not in action.detail:
                 raise Problem(
-                    f"column policy names columns not in the table: {sorted(unknown)}", table=table.name, line=line
+                    "CREATE TABLE of a table that already exists (the server stops here)", table=table.name, line=line
                 )
+            self._drop(database, table.name)
+        self.catalog.add(database, table, line)
+        if not self.catalog.converts(database):
+            return
+        policies = self.options.policies
+        if policies is not None and table.name not in policies:
+            return
+        policy = policies[table.name] if policies is not None else None
+        if policy is not None:
+            unknown = policy.unknown_columns(column.name for column in table.columns)
+            if unknown:
+                raise Problem(f"column policy names columns not in the table: {unknown}", table=table.name, line=line)
+        if table.name in self.outputs:  # same name, other database: one of them is unknown (no USE, no header)
+            raise Problem("table declared twice in the dump, in two databases", table=table.name, line=line)
         if table.name in (".", "..") or "/" in table.name or "\0" in table.name:
             raise Problem("table name cannot be used as an output folder name", table=table.name, line=line)
-        self.outputs[table.name] = _Output(table, policy)
+        salt = self.options.hash_salt.encode()
+        self.outputs[table.name] = TableOutput(table, policy, self.out_dir, salt, self.timestamps_utc)
+
+    def _on_drop_table(self, action: Action, text: str, line: int) -> None:
+        for qualifier, name in action.names:
+            database = self.catalog.database_of(qualifier)
+            if self.catalog.table(database, name) is None:
+                if not action.if_exists:
+                    raise Problem(
+                        "DROP TABLE of a table that does not exist (the server stops here)", table=name, line=line
+                    )
+                continue
+            self._drop(database, name)
+
+    def _on_truncate(self, action: Action, text: str, line: int) -> None:
+        qualifier, name = action.names[0]
+        database = self.catalog.database_of(qualifier)
+        table = self.catalog.table(database, name)
+        if table is None:
+            raise Problem("TRUNCATE of a table that does not exist (the server stops here)", table=name, line=line)
+        output = self.outputs.get(name) if self.catalog.converts(database) else None
+        if output is not None:
+            self._discard(name)
+            self.outputs[name] = TableOutput(table, output.policy, self.out_dir, output.salt, output.timestamps_utc)
+
+    def _on_alter_table(self, action: Action, text: str, line: int) -> None:
+        qualifier, name = action.names[0]
+        database = self.catalog.database_of(qualifier)
+        table = self.catalog.table(database, name)
+        output = self.outputs.get(name) if self.catalog.converts(database) else None
+        if table is not None and output is not None:
+            output.late_keys += alter_table(text, table, line)
+
+    def _on_create_object(self, action: Action, text: str, line: int) -> None:
+        if action.names:
+            qualifier, name = action.names[0]
+            database = self.catalog.database_of(qualifier)
+            self.catalog.skip(action.detail, database, name)
+            if action.on is not None:  # dump tools write triggers after their table's rows
+                self.catalog.triggers[(database, name)] = (self.catalog.database_of(action.on[0]), action.on[1])
+
+    def _on_drop_object(self, action: Action, text: str, line: int) -> None:
+        if action.detail == "trigger" and action.names:
+            qualifier, name = action.names[0]
+            self.catalog.triggers.pop((self.catalog.database_of(qualifier), name), None)
+
+    def _on_changes_rows(self, action: Action, text: str, line: int) -> None:
+        raise Problem(f"{action.detail} statement: rows changed after they were inserted cannot be followed", line=line)
+
+    # -- tables -----------------------------------------------------------------------------
+    def _drop(self, database: str | None, name: str) -> None:
+        self.catalog.remove(database, name)
+        if self.catalog.converts(database) and name in self.outputs:
+            self._discard(name)
+
+    def _discard(self, name: str) -> None:
+        """Forget a converted table's rows: written parts and buffered rows."""
+        output = self.outputs.pop(name, None)
+        if output is None:
+            return
+        self._drain()
+        if self.current is output:
+            self.current = None
+        output.discard()
 
     def _insert(self, insert: Insert, reader: Reader) -> None:
-        table = self.declared.get(insert.table)
+        if self.refused_modes:
+            modes = ", ".join(sorted(self.refused_modes))
+            raise Problem(f"SQL mode {modes} changes how values are written: not supported", line=insert.line)
+        database = self.catalog.database_of(insert.database)
+        table = self.catalog.table(database, insert.table)
         if table is None:
             raise Problem("INSERT into a table not declared by a CREATE TABLE", table=insert.table, line=insert.line)
-        output = self.outputs.get(insert.table)
+        output = self.outputs.get(insert.table) if self.catalog.converts(database) else None
+        if output is not None and self.catalog.triggered(database, insert.table):
+            raise Problem(
+                "a trigger on this table comes before its rows: the server would run it on them (not supported)",
+                table=insert.table,
+                line=insert.line,
+            )
         if output is None:  # not converted: only checked for syntax
-            skipper = Tokenizer([False] * len(insert.columns or table.columns))
+            skipper = Tokenizer([False] * len(insert.columns or table.visible))
             reader.feed_values(skipper, insert, lambda _: skipper.rows >= BATCH_ROWS and skipper.take())
             return
         if self.current is not None and self.current is not output:
             self._flush(self.current)
         self.current = output
-        self._prepare(output, insert)
+        tokenizer = output.prepare(insert, self.timestamps_utc)
         try:
-            reader.feed_values(output.tokenizer, insert, lambda read: self._progress(output, read))
+            reader.feed_values(tokenizer, insert, lambda read: self._progress(output, read))
         except Problem as problem:
             problem.table = problem.table or insert.table
+            problem.reason += output.describe_column(problem.column)
             raise
 
-    def _progress(self, output: _Output, read: int) -> None:
+    def _progress(self, output: TableOutput, read: int) -> None:
         """Write a row group once enough rows or bytes are buffered (also mid-INSERT)."""
         output.pending_bytes += read
         if output.tokenizer.rows >= BATCH_ROWS or output.pending_bytes >= BATCH_BYTES:
             self._flush(output)
 
-    def _prepare(self, output: _Output, insert: Insert) -> None:
-        """Fix the table's column order on its first INSERT; later INSERTs must match it."""
-        names = insert.columns or [column.name for column in output.table.columns]
-        if output.columns is not None:
-            if names != output.columns:
-                raise Problem(
-                    "INSERT column list differs from the table's first INSERT", table=insert.table, line=insert.line
-                )
-            return
-        by_name = {column.name: column for column in output.table.columns}
-        unknown = [name for name in names if name not in by_name]
-        if unknown:
-            raise Problem(f"INSERT names columns not in the table: {unknown}", table=insert.table, line=insert.line)
-        output.columns = names
-        output.mappings = [
-            self._mapping(output, by_name[name]) if self._keeps(output, name) else None for name in names
-        ]
-        output.tokenizer = Tokenizer([mapping is not None for mapping in output.mappings])
+    def _flush_current(self) -> None:
+        if self.current is not None:
+            self._flush(self.current)
 
-    def _keeps(self, output: _Output, column: str) -> bool:
-        return output.policy is None or output.policy.keeps(column)
-
-    def _mapping(self, output: _Output, column) -> Mapping:
-        try:
-            return mapping_for(column.mysql_type, timestamps_utc=self.timestamps_utc)
-        except Problem as problem:
-            raise Problem(f"column {column.name!r}: {problem.reason}", table=output.table.name) from None
-
-    def _hashed(self, output: _Output, column: str) -> bool:
-        return output.policy is not None and column in output.policy.hash
-
-    def _schema(self, output: _Output) -> pa.Schema:
-        fields = []
-        for name, mapping in zip(output.columns, output.mappings):
-            if mapping is not None:
-                arrow = pa.string() if self._hashed(output, name) else mapping.arrow_type
-                fields.append(pa.field(name, arrow))
-        return pa.schema(fields)
-
-    def _flush(self, output: _Output) -> None:
+    def _flush(self, output: TableOutput) -> None:
         """Hand the buffered rows to the writer thread (typing + Parquet); at most MAX_PENDING wait."""
-        if output.tokenizer is None or output.tokenizer.rows == 0:
+        batch = output.take()
+        if batch is None:
             return
-        raws, lines = output.tokenizer.take()
-        output.pending_bytes = 0
-        self._pending.append(self._writes.submit(self._write, output, raws, lines, self.charset))
+        self._pending.append(self._writes.submit(output.write, *batch, self.charset))
         while len(self._pending) > MAX_PENDING or (self._pending and self._pending[0].done()):
             self._pending.popleft().result()
 
@@ -269,88 +330,42 @@ class _Conversion:
     def close(self) -> None:
         self._writes.shutdown(wait=True, cancel_futures=True)
 
-    def _write(self, output: _Output, raws: list, lines: list[int], charset: str) -> None:
-        arrays = []
-        for name, mapping, raw in zip(output.columns, output.mappings, raws):
-            if mapping is None:
-                continue
-            try:
-                typed, zeros = convert(mapping, raw, charset)
-            except ValueProblem as problem:
-                raise Problem(f"column {name!r}: {problem}", table=output.table.name, line=lines[problem.row]) from None
-            if zeros:
-                output.zero_dates[name] = output.zero_dates.get(name, 0) + zeros
-            if self._hashed(output, name):
-                typed = self._hash(typed.cast(pa.binary()) if mapping.kind == "text" else raw)
-            arrays.append(typed)
-        if output.writer is None:
-            output.writer = self._writer(output)
-        output.writer.write(pa.RecordBatch.from_arrays(arrays, schema=output.writer.schema))
-
-    def _writer(self, output: _Output) -> TableWriter:
-        dictionary = [
-            name
-            for name, mapping in zip(output.columns, output.mappings)
-            if mapping is not None
-            and mapping.description.startswith(("enum", "set"))
-            and not self._hashed(output, name)
-        ]
-        return TableWriter(self.out_dir, output.table.name, self._schema(output), dictionary)
-
-    def _hash(self, raw: pa.Array) -> pa.Array:
-        salt = self.salt
-        return pa.array(
-            [None if value is None else hashlib.sha256(salt + value).hexdigest() for value in raw.to_pylist()],
-            pa.string(),
-        )
-
-    def finish(self) -> dict[str, TableManifest]:
+    # -- the end ------------------------------------------------------------------------------
+    def finish(self, reader: Reader, compressed: bool) -> dict[str, TableManifest]:
+        """Check the end of the dump, then close every table; their manifests."""
         for output in self.outputs.values():
             self._flush(output)
-        self._drain()
+        self._drain()  # a bad value comes before the end of the dump: reported first
+        end = self.profile.end(reader.last_byte == b"\n")
+        if end.signal is None and (end.truncated or not self.options.accept_unconfirmed_end):
+            hint = "" if end.truncated else " (accept_unconfirmed_end converts it anyway, at the risk of a cut dump)"
+            raise Problem(f"truncated dump: {end.problem}{hint}", line=reader.last_line)
+        self.completeness = (
+            end.signal or f"none ({end.problem}; accepted: a dump cut at a statement boundary would pass)"
+        )
+        if compressed:
+            self.completeness += " + the gzip trailer (CRC-32 and length)"
+        self.catalog.check_source()
         tables = {}
         for name, output in self.outputs.items():
-            if output.columns is None:  # no INSERT: declared columns minus generated ones
-                output.columns = [c.name for c in output.table.columns if not c.generated]
-                by_name = {c.name: c for c in output.table.columns}
-                output.mappings = [
-                    self._mapping(output, by_name[n]) if self._keeps(output, n) else None for n in output.columns
-                ]
-            if output.writer is None:
-                output.writer = self._writer(output)
-            output.writer.close()
-            tables[name] = self._table_manifest(output)
+            output.close()
+            output.resolve_duplicates()
+            tables[name] = output.manifest()
         return tables
 
-    def _table_manifest(self, output: _Output) -> TableManifest:
-        by_name = {column.name: column for column in output.table.columns}
-        columns = []
-        for name, mapping in zip(output.columns, output.mappings):
-            if mapping is None:
-                continue
-            hashed = self._hashed(output, name)
-            zeros = output.zero_dates.get(name, 0)
-            columns.append(
-                ColumnInfo(
-                    name=name,
-                    mysql_type=by_name[name].mysql_type,
-                    arrow_type=str(pa.string() if hashed else mapping.arrow_type),
-                    nullable=by_name[name].nullable or zeros > 0,
-                    hashed=hashed,
-                    mapping="salted sha256 hex of the MySQL text or bytes -> string" if hashed else mapping.description,
-                    zero_dates_nulled=zeros,
-                )
-            )
-        present = set(output.columns)
-        excluded = [n for n, m in zip(output.columns, output.mappings) if m is None]
-        return TableManifest(
-            row_count=output.writer.rows,
-            files=output.writer.files,
-            columns=columns,
-            excluded_columns=excluded,
-            omitted_columns=[c.name for c in output.table.columns if c.name not in present],
+    def manifest(self, tables: dict[str, TableManifest], source: DumpSource, file: str) -> Manifest:
+        options = self.options
+        missing = sorted(set(options.policies or ()) - set(self.outputs))
+        return Manifest(
+            tables=tables,
+            converter_version=CONVERTER_VERSION,
+            dump_uri=options.dump_uri if options.dump_uri is not None else file,
+            dump_sha256=source.sha256,
+            dump_bytes=source.size,
+            extra={"missing_tables": missing} if missing else {},
+            databases=list(self.catalog.databases),
+            database=self.catalog.converted,
+            generator=self.profile.generator,
+            completeness=self.completeness,
+            skipped_objects=[SkippedObject(kind, name, database) for kind, database, name in self.catalog.skipped],
         )
-
-    def extra(self) -> dict:
-        missing = sorted(set(self.policies or ()) - set(self.outputs))
-        return {"missing_tables": missing} if missing else {}

@@ -23,10 +23,14 @@ class DumpError(Exception):
 
 
 class Problem(Exception):
-    """Raised inside the converter; `convert_dump` turns it into a DumpError naming the file."""
+    """Raised inside the converter; `convert_dump` turns it into a DumpError naming the file.
 
-    def __init__(self, reason: str, *, table: str | None = None, line: int | None = None):
+    `column` is the index of the INSERT value a syntax error is in, when known.
+    """
+
+    def __init__(self, reason: str, *, table: str | None = None, line: int | None = None, column: int | None = None):
         super().__init__(reason)
         self.reason = reason
         self.table = table
         self.line = line
+        self.column = column

@@ -13,9 +13,17 @@ Mapping (recorded per column in the manifest as `mapping`):
   ALLOW_INVALID_DATES), is not a date: it becomes NULL and is counted per column in the
   manifest (`zero_dates_nulled`).
 - TIME(fsp) -> int64 microseconds, signed ('-838:59:59' .. '838:59:59' survive exactly).
-- CHAR/VARCHAR/TEXT/ENUM/SET/JSON (and MariaDB UUID/INET4/INET6) -> string (valid UTF-8 only).
-- BINARY/VARBINARY/BLOB/GEOMETRY -> binary; GEOMETRY keeps MySQL's internal bytes
-  (4-byte little-endian SRID + WKB). BIT(n) -> uint64.
+- CHAR/VARCHAR/TEXT/ENUM/SET/JSON (and MariaDB UUID/INET4/INET6) -> string (valid UTF-8 only):
+  UUID, INET4 and INET6 as the dump writes them ('1.2.3.4', '::1', canonical UUID text).
+- BINARY/VARBINARY/BLOB/GEOMETRY -> binary; GEOMETRY (and POINT, POLYGON, ...) keeps MySQL's
+  internal bytes (4-byte little-endian SRID + WKB). MariaDB VECTOR(n) -> binary: the n
+  little-endian float32 values as stored. BIT(n) -> uint64.
+- System-versioned tables: a dump made with --dump-history holds every version of each row with
+  its row_start/row_end (row_end 2038-01-19 03:14:07.999999, or 2106-02-07 06:28:15.999999 since
+  MariaDB 11.5, marks the current one), and so does the Parquet. Other dumps hold the current rows
+  only and no implicit row_start/row_end (listed in `omitted_columns`); explicit period columns
+  (`GENERATED ALWAYS AS ROW START`) keep the times the dump wrote, the source server's (a reload
+  into MariaDB would stamp the load time instead).
 """
 
 from __future__ import annotations
@@ -65,8 +73,12 @@ _BINARY = {
     "multipolygon",
     "geometrycollection",
     "geomcollection",
+    "vector",
 }
-_TYPE = re.compile(r"([a-z]+)\s*(?:\(([^)]*)\))?")
+_TYPE = re.compile(r"([a-z][a-z0-9_]*)\s*(?:\(([^)]*)\))?")  # inet4 and inet6 have digits
+_SPATIAL_NOTE = " (MySQL internal: 4-byte SRID + WKB)"
+_BINARY_NOTES = {name: "" for name in ("binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob")}
+_BINARY_NOTES["vector"] = " (little-endian float32 per dimension)"
 _ZERO_DATE = r"^\d{4}-(?:00-|\d\d-00)"
 _DATE_SHAPE = re.compile(r"(\d{4})-(\d\d)-(\d\d)(?: |$)")
 _MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
@@ -134,10 +146,7 @@ def mapping_for(mysql_type: str, *, timestamps_utc: bool) -> Mapping:
     if base in _TEXT:
         return Mapping("text", pa.string(), f"{base} -> string")
     if base in _BINARY:
-        note = (
-            " (MySQL internal: 4-byte SRID + WKB)" if base not in ("binary", "varbinary") and "blob" not in base else ""
-        )
-        return Mapping("binary", pa.binary(), f"{base} -> binary{note}")
+        return Mapping("binary", pa.binary(), f"{base} -> binary{_BINARY_NOTES.get(base, _SPATIAL_NOTE)}")
     raise Problem(f"unsupported column type {mysql_type!r}")
 
 

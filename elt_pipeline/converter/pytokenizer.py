@@ -1,8 +1,8 @@
 """Pure-Python VALUES tokenizer: `(v, ...), (...);` -> per-column raw values (bytes or None).
 
-Raw value = the bytes MySQL stores: string literals unescaped, 0x/X''/b''/0b literals decoded,
-numbers and NULL as written. Typing is left to `mysql_types`. The C tokenizer (`_ctokenizer`) has the
-same interface and output.
+Raw value = the bytes MySQL stores: string literals unescaped, 0x/X''/b''/0b literals decoded
+(and Adminer's UNHEX('..') and CONV('..', 2, 10) + 0 likewise), numbers and NULL as written.
+Typing is left to `mysql_types`. The C tokenizer (`_ctokenizer`) has the same interface and output.
 """
 
 from __future__ import annotations
@@ -11,38 +11,78 @@ import re
 
 import pyarrow as pa
 
-# One value, its introducer and comments around it; group names say what matched.
-_VALUE = re.compile(
-    rb"""(?:\s|(?>/\*(?!!|M!)[\s\S]*?\*/)|/\*M?!\d*+|\*/)*   # blanks, comments, conditional markers
-    (?:_[A-Za-z0-9]+\s*)?                               # charset introducer (_binary, _utf8mb4)
-    (?:
-        '(?P<sq>(?>[^'\\]*(?:(?:\\[\s\S]|'')[^'\\]*)*))'
-      | "(?P<dq>(?>[^"\\]*(?:(?:\\[\s\S]|"")[^"\\]*)*))"
-      | (?P<null>NULL)\b
-      | 0x(?P<hex>[0-9A-Fa-f]*)\b
-      | [xX]'(?P<xq>[0-9A-Fa-f]*)'
-      | 0b(?P<bin>[01]*)\b
-      | [bB]'(?P<bq>[01]*)'
-      | (?P<num>[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)(?![0-9A-Za-z_.])
-    )
-    (?:\s|(?>/\*(?!!|M!)[\s\S]*?\*/)|\*/)*
-    (?P<sep>[,)])""",
-    re.VERBOSE,
-)
-_OPEN = re.compile(rb"(?:\s|(?>/\*(?!!|M!)[\s\S]*?\*/)|/\*M?!\d*+|\*/)*\(")
-_AFTER_ROW = re.compile(rb"(?:\s|(?>/\*(?!!|M!)[\s\S]*?\*/)|/\*M?!\d*+|\*/)*([,;])")
+_GAP = rb"(?:\s|(?>/\*(?!!|M!)[\s\S]*?\*/)|/\*M?!\d*+|\*/)"  # blank, comment, conditional marker
+_GAP_AFTER = rb"(?:\s|(?>/\*(?!!|M!)[\s\S]*?\*/)|\*/)"  # the same without markers (after a value)
+_COMPLETE = rb"""
+    '(?P<sq>(?>[^'\\]*(?:(?:\\[\s\S]|'')[^'\\]*)*))'
+  | "(?P<dq>(?>[^"\\]*(?:(?:\\[\s\S]|"")[^"\\]*)*))"
+  | (?P<null>NULL)\b
+  | 0x(?P<hex>[0-9A-Fa-f]*)\b
+  | [xX]'(?P<xq>[0-9A-Fa-f]*)'
+  | 0b(?P<bin>[01]*)\b
+  | [bB]'(?P<bq>[01]*)'
+  | (?P<num>[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)(?![0-9A-Za-z_.])
+  | UNHEX\(\s*'(?P<unhex>[0-9A-Fa-f]*)'\s*\)
+  | CONV\(\s*'(?P<conv>[01]*)'\s*,\s*2\s*,\s*10\s*\)\s*\+\s*0"""
+_INTRODUCER = rb"(?:_[A-Za-z0-9]+\s*)?"  # charset introducer (_binary, _utf8mb4)
+# One value with the blanks and comments around it, up to its separator; group names say what matched.
+_VALUE = re.compile(rb"%s*%s(?:%s)%s*(?P<sep>[,)])" % (_GAP, _INTRODUCER, _COMPLETE, _GAP_AFTER), re.VERBOSE)
+_OPEN = re.compile(_GAP + rb"*\(")
+_AFTER_ROW = re.compile(_GAP + rb"*([,;])")
 _BLANKS = re.compile(rb"\s*")
 _ESCAPE = {b"'": re.compile(rb"\\([\s\S])|''"), b'"': re.compile(rb'\\([\s\S])|""')}
 _ESCAPES = {b"0": b"\0", b"b": b"\b", b"n": b"\n", b"r": b"\r", b"t": b"\t", b"Z": b"\x1a", b"%": b"\\%", b"_": b"\\_"}
 
+# Prefixes cut by the end of the input: whether a failed match only lacked input. A gap item cut
+# short ('/', '*', an open comment), then a value cut short (an open string, or one whose last byte
+# is a quote that may be the first of a doubled quote; a prefix of NULL, a number, a hex or bit
+# literal), or a complete value whose separator has not come yet.
+
+
+def _cut(*pieces: bytes) -> bytes:
+    """Regex of the prefixes of the sequence of `pieces` (each matched whole, or cut as a run)."""
+    out = b""
+    for piece in reversed(pieces[1:]):
+        out = b"(?:" + piece + out + b")?"
+    return pieces[0] + out
+
+
+_GAP_CUT = rb"(?:/|/\*(?!!|M!)(?:[^*]|\*(?!/))*|\*)"
+_UNHEX_CUT = _cut(b"U", b"N", b"H", b"E", b"X", rb"\(", rb"\s*", b"'", rb"[0-9A-Fa-f]*", b"'", rb"\s*", rb"\)")
+_CONV_CUT = _cut(
+    *(b"C", b"O", b"N", b"V", rb"\(", rb"\s*", b"'", rb"[01]*", b"'", rb"\s*", b",", rb"\s*", b"2", rb"\s*", b","),
+    *(rb"\s*", b"1", b"0", rb"\s*", rb"\)", rb"\s*", rb"\+", rb"\s*", b"0"),
+)
+_VALUE_CUT = rb"""(?:
+    '(?:[^'\\]|\\[\s\S]|'')*+(?:\\|')?
+  | "(?:[^"\\]|\\[\s\S]|"")*+(?:\\|")?
+  | N(?:U(?:LL?)?)?
+  | 0(?:x[0-9A-Fa-f]*|b[01]*)
+  | [xX](?:'[0-9A-Fa-f]*)?
+  | [bB](?:'[01]*)?
+  | [-+]?(?:[0-9]+\.?[0-9]*(?:[eE][-+]?[0-9]*)?|\.(?:[0-9]+(?:[eE][-+]?[0-9]*)?)?)?
+  | %s
+  | %s)""" % (_UNHEX_CUT, _CONV_CUT)
+_GAP_PREFIX = re.compile(_GAP + rb"*+%s?\Z" % _GAP_CUT)
+_VALUE_PREFIX = re.compile(
+    rb"%s*+(?:%s|_[A-Za-z0-9]*\s*|%s%s|%s(?:%s)%s*+%s?)?\Z"
+    % (_GAP, _GAP_CUT, _INTRODUCER, _VALUE_CUT, _INTRODUCER, _COMPLETE, _GAP_AFTER, _GAP_CUT),
+    re.VERBOSE,
+)
+
 
 class TokenizeError(Exception):
-    """Syntax error (or, if `truncated`, end of input) at byte `offset` of the buffer given to `feed`."""
+    """Syntax error (or, if `truncated`, end of input) at byte `offset` of the buffer given to `feed`.
 
-    def __init__(self, message: str, offset: int, truncated: bool = False):
+    `column` is the index of the value the error is in, if it is in one. The message never quotes
+    input bytes (they may belong to a hashed or excluded column).
+    """
+
+    def __init__(self, message: str, offset: int, truncated: bool = False, column: int | None = None):
         super().__init__(message)
         self.offset = offset
         self.truncated = truncated
+        self.column = column
 
 
 def _unescape_one(match: re.Match) -> bytes:
@@ -71,7 +111,7 @@ def _hex(digits: bytes) -> bytes:
 
 def _raw(groups: tuple) -> bytes | None:
     """The stored bytes of one matched value (groups of `_VALUE`)."""
-    sq, dq, null, hex_, xq, bin_, bq, num, _sep = groups
+    sq, dq, null, hex_, xq, bin_, bq, num, unhex, conv, _sep = groups
     if num is not None:
         return num
     if sq is not None:
@@ -80,9 +120,10 @@ def _raw(groups: tuple) -> bytes | None:
         return None
     if dq is not None:
         return unescape(dq, b'"')
-    if hex_ is not None or xq is not None:
-        return _hex(hex_ if hex_ is not None else xq)
-    return _bits(bin_ if bin_ is not None else bq)
+    for digits in (hex_, xq, unhex):
+        if digits is not None:
+            return _hex(digits)
+    return _bits(next(digits for digits in (bin_, bq, conv) if digits is not None))
 
 
 class Tokenizer:
@@ -103,11 +144,10 @@ class Tokenizer:
         """
         columns = [column if keep else None for column, keep in zip(self._columns, self.keep)]
         ncols = self.ncols
-        end = len(buf)
         while True:
             opened = _OPEN.match(buf, pos)
             if opened is None:
-                if _incomplete(buf, pos, final):
+                if _incomplete(_GAP_PREFIX, buf, pos, final):
                     return pos, line, False
                 raise TokenizeError("expected '(' starting a row of VALUES", _skip_blank(buf, pos))
             at = opened.end()
@@ -115,16 +155,16 @@ class Tokenizer:
             while True:
                 match = _VALUE.match(buf, at)
                 if match is None:
-                    if _incomplete(buf, at, final):
+                    if _incomplete(_VALUE_PREFIX, buf, at, final, len(values)):
                         return pos, line, False
-                    raise TokenizeError("bad value in VALUES", _skip_blank(buf, at))
+                    raise TokenizeError("bad value in VALUES", _skip_blank(buf, at), column=len(values))
                 values.append(_raw(match.groups()))
                 at = match.end()
                 if match.group("sep") == b")":
                     break
             after = _AFTER_ROW.match(buf, at)
             if after is None:
-                if _incomplete(buf, at, final):
+                if _incomplete(_GAP_PREFIX, buf, at, final):
                     return pos, line, False
                 raise TokenizeError("expected ',' or ';' after a row of VALUES", _skip_blank(buf, at))
             if len(values) != ncols:
@@ -143,9 +183,6 @@ class Tokenizer:
                     return pos, line, True
                 line += buf.count(b"\n", pos, following)  # the same INSERT again (--skip-extended-insert)
                 pos = following + len(self.header)
-                continue
-            if pos >= end:
-                return pos, line, False
 
     def set_header(self, header: bytes) -> None:
         """A following INSERT whose text up to VALUES is exactly `header` continues the rows."""
@@ -167,21 +204,12 @@ def _skip_blank(buf: bytes, pos: int) -> int:
     return pos
 
 
-def _incomplete(buf: bytes, pos: int, final: bool) -> bool:
-    """True if parsing failed at `pos` only for lack of input: a short tail or an open string.
+def _incomplete(prefix: re.Pattern, buf: bytes, pos: int, final: bool, column: int | None = None) -> bool:
+    """True if parsing failed at `pos` only for lack of input: buf[pos:] is a `prefix` cut by its end.
 
     At the end of input (`final`) that is a truncated dump: TokenizeError(truncated=True).
     """
-    open_string = _OPEN_STRING.match(buf, pos) is not None
-    if final:
-        if open_string or buf.find(b")", pos) < 0:
-            raise TokenizeError("input ends inside an INSERT", pos, truncated=True)
-        return False
-    return open_string or len(buf) - pos < 256
-
-
-_OPEN_STRING = re.compile(
-    rb"""(?:\s|(?>/\*(?!!|M!)[\s\S]*?\*/)|/\*M?!\d*+|\*/)*(?:_[A-Za-z0-9]+\s*)?[xXbB]?
-    (?:'[^'\\]*(?:(?:\\[\s\S]|'')[^'\\]*)*\\?|"[^"\\]*(?:(?:\\[\s\S]|"")[^"\\]*)*\\?)\Z""",
-    re.VERBOSE,
-)
+    cut = prefix.match(buf, pos) is not None
+    if cut and final:
+        raise TokenizeError("input ends inside an INSERT", pos, truncated=True, column=column)
+    return cut

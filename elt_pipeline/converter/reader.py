@@ -1,8 +1,10 @@
-"""Split a dump's byte stream into statements, tracking 1-based line numbers.
+"""Split a dump's byte stream into statements and comments, tracking 1-based line numbers.
 
 Top-level statements (CREATE TABLE, SET, USE, views, triggers in DELIMITER blocks, ...) come out
-whole as `Statement`; an INSERT comes out as `Insert` with its header parsed, and its VALUES
-must then be streamed with `feed_values` so a long INSERT is never held whole in memory.
+whole as `Statement`; an INSERT or REPLACE comes out as `Insert` with its header parsed, and its
+VALUES must then be streamed with `feed_values` so a long INSERT is never held whole in memory.
+Comments outside statements come out as `Comment` (generator headers and trailers live there).
+A UTF-8 byte-order mark at the start is skipped.
 """
 
 from __future__ import annotations
@@ -14,12 +16,12 @@ from dataclasses import dataclass
 from .errors import Problem
 from .pytokenizer import TokenizeError
 
-TRAILER = b"-- Dump completed"
-_GROW = 1 << 20
+MIN_READ = 1 << 20  # input appended at a time (at least)
+BOM = b"\xef\xbb\xbf"
 
 IDENT = rb"(?:`(?:[^`]|``)+`|[A-Za-z0-9_$]+)"
 _INSERT = re.compile(
-    rb"(?:INSERT|REPLACE)\s+(?:(?:LOW_PRIORITY|DELAYED|HIGH_PRIORITY|IGNORE)\s+)*(?:INTO\s+)?"
+    rb"(?P<verb>INSERT|REPLACE)\s+(?P<options>(?:(?:LOW_PRIORITY|DELAYED|HIGH_PRIORITY|IGNORE)\s+)*)(?:INTO\s+)?"
     rb"(?P<name>" + IDENT + rb"(?:\s*\.\s*" + IDENT + rb")?)\s*"
     rb"(?:\((?P<cols>\s*" + IDENT + rb"\s*(?:,\s*" + IDENT + rb"\s*)*)\)\s*)?"
     rb"VALUES?(?![A-Za-z0-9_$])",
@@ -51,37 +53,50 @@ class Statement:
 
 
 @dataclass(frozen=True)
+class Comment:
+    text: bytes  # '-- ...' or '# ...' without its newline, or a whole '/* ... */'
+    line: int
+    terminated: bool = True  # False for a line comment the input ends inside (no newline)
+
+
+@dataclass(frozen=True)
 class Insert:
     database: str | None
     table: str
     columns: list[str] | None
     line: int
     header: bytes  # its text up to VALUES: an identical next INSERT continues it
+    mode: str = "insert"  # "insert", "ignore" (INSERT IGNORE) or "replace" (REPLACE)
 
 
 class Reader:
     """Iterate statements of a stream of byte chunks."""
 
-    def __init__(self, chunks: Iterator[bytes]):
+    def __init__(self, chunks: Iterator[bytes], min_read: int = MIN_READ):
         self._chunks = chunks
+        self._min_read = min_read
         self._buf = b""
         self._pos = 0
         self._line = 1  # line number at self._pos
         self._eof = False
         self.delimiter = b";"
-        self.completed = False  # saw the '-- Dump completed' trailer
+        self.last_byte = b""  # of the input read so far: at the end, whether it ends with a newline
 
     # -- buffer ---------------------------------------------------------------------------
-    def _more(self, at_least: int = _GROW) -> bool:
-        """Append input (dropping consumed bytes); False at end of input."""
+    def _more(self, at_least: int = 0) -> bool:
+        """Append at least max(at_least, min_read) bytes of input (dropping consumed bytes); False at end of input."""
         if self._eof:
             return False
+        at_least = max(at_least, self._min_read)
         parts = [self._buf[self._pos :]]
         got = 0
         try:
             for chunk in self._chunks:
+                if not chunk:
+                    continue
                 parts.append(chunk)
                 got += len(chunk)
+                self.last_byte = chunk[-1:]
                 if got >= at_least:
                     break
             else:
@@ -107,13 +122,23 @@ class Reader:
         return self.line_at(len(self._buf))
 
     # -- statements -----------------------------------------------------------------------
-    def statements(self) -> Iterator[Statement | Insert]:
+    def statements(self) -> Iterator[Statement | Insert | Comment]:
+        self._more(len(BOM))
+        if self._buf.startswith(BOM):
+            self._pos = len(BOM)
         while True:
-            if not self._skip_blanks_and_comments():
-                return
+            comment = self._skip_blanks()
+            if comment is not None:
+                yield comment
+                continue
             buf, pos = self._buf, self._pos
+            if pos >= len(buf):
+                return
             delimiter = _DELIMITER.match(buf, pos)
-            if delimiter and (delimiter.end() < len(buf) or self._eof):
+            if delimiter and delimiter.end() == len(buf) and not self._eof:
+                self._more()  # the line may go on
+                continue
+            if delimiter:
                 self.delimiter = delimiter.group(1)
                 self._advance(delimiter.end())
                 continue
@@ -125,8 +150,11 @@ class Reader:
             self._advance(end + len(self.delimiter))
             yield statement
 
-    def _skip_blanks_and_comments(self) -> bool:
-        """Skip to the next statement; False at end of input."""
+    def _skip_blanks(self) -> Comment | None:
+        """Skip blanks to the next statement or comment; the comment if one comes first.
+
+        At least 64 bytes (or the rest of the input) are buffered at the position it stops at.
+        """
         while True:
             buf, pos, end = self._buf, self._pos, len(self._buf)
             while pos < end and buf[pos] in b" \t\r\n":
@@ -136,24 +164,17 @@ class Reader:
                 self._more()
                 continue
             if pos >= end:
-                return False
-            if buf.startswith(b"--", pos) and (end == pos + 2 or buf[pos + 2] in b" \t\r\n"):
+                return None
+            line_comment = buf.startswith(b"--", pos) and (end == pos + 2 or buf[pos + 2] in b" \t\r\n")
+            if line_comment or buf.startswith(b"#", pos):
                 newline = buf.find(b"\n", pos)
                 if newline < 0 and not self._eof:
                     self._more()
                     continue
                 stop = end if newline < 0 else newline
-                if buf.startswith(TRAILER, pos):
-                    self.completed = True
+                comment = Comment(buf[pos:stop].rstrip(b"\r"), self._line, terminated=newline >= 0)
                 self._advance(stop)
-                continue
-            if buf.startswith(b"#", pos):
-                newline = buf.find(b"\n", pos)
-                if newline < 0 and not self._eof:
-                    self._more()
-                    continue
-                self._advance(end if newline < 0 else newline)
-                continue
+                return comment
             if buf.startswith(b"/*", pos) and not _is_executable(buf, pos):
                 close = buf.find(b"*/", pos + 2)
                 if close < 0:
@@ -161,11 +182,10 @@ class Reader:
                         raise Problem("unterminated /* comment", line=self._line)
                     self._more()
                     continue
+                comment = Comment(buf[pos : close + 2], self._line)
                 self._advance(close + 2)
-                continue
-            if self.completed:
-                self.completed = False  # something after the trailer: it was not the end
-            return True
+                return comment
+            return None
 
     def _statement_end(self) -> int:
         """Offset of the delimiter ending the statement at self._pos (quotes/comments skipped)."""
@@ -181,15 +201,19 @@ class Reader:
     def _insert(self) -> Insert:
         while True:
             match = _INSERT.match(self._buf, self._pos)
-            if match is not None:
-                break
+            if match is not None and (match.end() < len(self._buf) or self._eof):
+                break  # (VALUES must not be cut by the end of the buffer)
             if len(self._buf) - self._pos > (1 << 20) or self._eof:
                 raise Problem("unsupported or malformed INSERT statement", line=self._line)
             self._more()
         database, table = split_name(match.group("name"))
         cols = match.group("cols")
         columns = [unquote(c) for c in _IDENT_PART.findall(cols)] if cols is not None else None
-        insert = Insert(database, table, columns, self._line, self._buf[self._pos : match.end()])
+        if match.group("verb").upper() == b"REPLACE":
+            mode = "replace"
+        else:
+            mode = "ignore" if b"IGNORE" in match.group("options").upper() else "insert"
+        insert = Insert(database, table, columns, self._line, self._buf[self._pos : match.end()], mode)
         self._advance(match.end())
         return insert
 
@@ -207,13 +231,13 @@ class Reader:
                 pos, line, done = tokenizer.feed(self._buf, self._pos, self._line, self._eof)
             except TokenizeError as error:
                 reason = f"truncated dump: {error}" if error.truncated else f"syntax error: {error}"
-                raise Problem(reason, table=table, line=self.line_at(error.offset)) from None
+                raise Problem(reason, table=table, line=self.line_at(error.offset), column=error.column) from None
             if progress is not None:
                 progress(pos - self._pos)
             self._pos, self._line = pos, line
             if done:
                 return
-            if not self._more(max(_GROW, len(self._buf) - self._pos)):
+            if not self._more(len(self._buf) - self._pos):
                 raise Problem("truncated dump: input ends inside an INSERT", table=table, line=self._line)
 
 

@@ -34,6 +34,8 @@ class DumpSource:
         self.size = path.stat().st_size
         if max_bytes is not None and self.size > max_bytes:
             raise Problem(f"dump is {self.size} bytes, more than max_bytes={max_bytes}")
+        with open(path, "rb") as handle:
+            self.compressed = handle.read(len(GZIP_MAGIC)) == GZIP_MAGIC
         self._sha = hashlib.sha256()
 
     @property
@@ -53,7 +55,7 @@ class DumpSource:
     def _chunks(self) -> Iterator[bytes]:
         stored = self._stored()
         first = next(stored, b"")
-        if not first.startswith(GZIP_MAGIC):
+        if not self.compressed:
             if first:
                 yield first
             yield from stored

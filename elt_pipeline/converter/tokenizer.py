@@ -38,9 +38,9 @@ class CTokenizer:
         self._core.set_header(header)
 
     def feed(self, buf: bytes, pos: int, line: int, final: bool) -> tuple[int, int, bool]:
-        pos, line, status, message = self._core.feed(buf, pos, line, final)
+        pos, line, status, message, column = self._core.feed(buf, pos, line, final)
         if status in (_SYNTAX, _TRUNCATED):
-            raise TokenizeError(message, pos, truncated=status == _TRUNCATED)
+            raise TokenizeError(message, pos, truncated=status == _TRUNCATED, column=None if column < 0 else column)
         return pos, line, status == _DONE
 
     def take(self) -> tuple[list[pa.Array | None], list[int]]:

@@ -32,6 +32,16 @@ class TableManifest:
     columns: list[ColumnInfo]
     excluded_columns: list[str] = field(default_factory=list)
     omitted_columns: list[str] = field(default_factory=list)  # declared but absent from the INSERTs
+    duplicates_dropped: int = 0  # rows REPLACE / INSERT IGNORE made the server drop or skip (not in the files)
+
+
+@dataclass(frozen=True)
+class SkippedObject:
+    """A view, trigger, routine, event or sequence the dump defines: not a table, not converted."""
+
+    kind: str  # "view", "trigger", "procedure", "function", "event", "sequence", "package"
+    name: str
+    database: str | None = None
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,12 @@ class Manifest:
     dump_date: str | None = None
     format_version: int = FORMAT_VERSION
     extra: dict[str, Any] = field(default_factory=dict)
+    # What the dump says about itself (absent from manifests of converter 1.x):
+    databases: list[str] = field(default_factory=list)  # named by its comments, CREATE DATABASE and USE, in order
+    database: str | None = None  # the database converted (None: the dump names none)
+    generator: str | None = None  # its header, e.g. "mysqldump 10.13  Distrib 8.0.36, for Linux (x86_64)"
+    completeness: str | None = None  # the signal that confirmed the dump is whole
+    skipped_objects: list[SkippedObject] = field(default_factory=list)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
@@ -61,10 +77,12 @@ class Manifest:
                 columns=[ColumnInfo(**column) for column in table["columns"]],
                 excluded_columns=list(table.get("excluded_columns", [])),
                 omitted_columns=list(table.get("omitted_columns", [])),
+                duplicates_dropped=table.get("duplicates_dropped", 0),
             )
             for name, table in raw.pop("tables").items()
         }
-        return cls(tables=tables, **raw)
+        skipped = [SkippedObject(**item) for item in raw.pop("skipped_objects", [])]
+        return cls(tables=tables, skipped_objects=skipped, **raw)
 
     def with_partition(self, source_db: str, dump_date: str, dump_uri: str) -> Manifest:
         """A copy stamped with the partition it was imported for."""

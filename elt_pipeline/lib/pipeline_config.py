@@ -6,6 +6,7 @@ Validated with pydantic at load time; an invalid file fails with the offending k
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
@@ -47,6 +48,14 @@ class ColumnPolicy(_Strict):
             return False
         return self.include is None or column in self.include
 
+    def hashes(self, column: str) -> bool:
+        """True if `column` is replicated as a salted hash of its value."""
+        return column in self.hash
+
+    def unknown_columns(self, columns: Iterable[str]) -> list[str]:
+        """The columns this policy names that are not among `columns` (a typo would leak a column)."""
+        return sorted((set(self.include or ()) | set(self.exclude) | set(self.hash)) - set(columns))
+
 
 class TableConfig(_Strict):
     columns: ColumnPolicy = ColumnPolicy()
@@ -54,6 +63,13 @@ class TableConfig(_Strict):
 
 class SourceConfig(_Strict):
     name: str
+    # The source's database: the one converted from a dump of several (--databases, --all-databases),
+    # and the one its dumps must declare when they name any. None: a dump must hold one database.
+    database: str | None = Field(default=None, min_length=1)
+    # Convert dumps that carry no completeness signal at all (no trailer, no closing statements:
+    # e.g. mysqldump --compact). Risk: such a dump cut at a statement boundary converts as if whole,
+    # silently missing the rest. Dumps whose generator writes a signal are refused without it anyway.
+    accept_unconfirmed_end: bool = False
 
     @field_validator("name")
     @classmethod

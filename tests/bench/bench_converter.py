@@ -1,12 +1,14 @@
 """Benchmark: converter vs `gzip -dc` vs `mariadb < dump` on a generated ~200 MB+ dump.
 
-    .venv/bin/python tests/bench/bench_converter.py [--mb 220] [--workdir DIR]
+    .venv/bin/python tests/bench/bench_converter.py [--mb 220] [--workdir DIR] [--baseline-tree DIR]
 
 Generates a seeded mariadb-dump-shaped dump with varied column types, gzips it, then measures
 (all on the same .sql.gz, best of --repeat runs each): `gzip -dc > /dev/null` (the decompression
 floor), `gzip -dc | mariadb` into a private MariaDB server (what the Cloud SQL import route
 costs), and `convert_dump` in a child process (throughput and peak RSS). It also measures the
 converter's peak RSS on a dump whose data is a single 10 MB INSERT line.
+With --baseline-tree (a source tree of another commit with its tokenizer built, see the README)
+that tree's converter runs on the same dump, alternating with this one, and the ratio is printed.
 Throughput is MB of uncompressed dump per second. Not collected by pytest (no test_ prefix).
 """
 
@@ -178,14 +180,15 @@ def _process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_converter(dump: Path, out: Path) -> tuple[float, float, int]:
-    """(wall seconds, CPU seconds, peak RSS in bytes) of convert_dump in a fresh child process."""
+def run_converter(dump: Path, out: Path, tree: Path = ROOT) -> tuple[float, float, int]:
+    """(wall seconds, CPU seconds, peak RSS in bytes) of `tree`'s convert_dump in a fresh child process."""
     code = (
         "import sys; from pathlib import Path; from elt_pipeline.converter import convert_dump; "
         "convert_dump(Path(sys.argv[1]), Path(sys.argv[2]))"
     )
     start = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-c", code, str(dump), str(out)], cwd=ROOT)
+    environment = {**os.environ, "PYTHONPATH": str(tree)}
+    process = subprocess.Popen([sys.executable, "-c", code, str(dump), str(out)], cwd=tree, env=environment)
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - start
     if status != 0:
@@ -198,6 +201,7 @@ def main() -> None:
     parser.add_argument("--mb", type=int, default=220, help="uncompressed dump size to generate (MB)")
     parser.add_argument("--workdir", type=Path, default=None, help="scratch folder (default: a temp dir)")
     parser.add_argument("--repeat", type=int, default=2, help="runs of each measurement; the best is kept")
+    parser.add_argument("--baseline-tree", type=Path, help="another commit's source tree (tokenizer built) to compare")
     args = parser.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="bench-converter-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -229,10 +233,13 @@ def main() -> None:
         mariadb_import = min(imports)
     finally:
         server.stop()
-    runs = []
-    for _ in repeat:
+    runs, baseline_runs = [], []
+    for _ in repeat:  # alternating, so both see the same machine load
         shutil.rmtree(work / "out", ignore_errors=True)
         runs.append(run_converter(packed, work / "out"))
+        if args.baseline_tree:
+            shutil.rmtree(work / "out", ignore_errors=True)
+            baseline_runs.append(run_converter(packed, work / "out", args.baseline_tree.resolve()))
     converter = min(run[:2] for run in runs)
     converter_rss = max(run[2] for run in runs)
 
@@ -250,6 +257,12 @@ def main() -> None:
         f"{mariadb_import[1] / converter[1]:.1f}x less CPU (client + server)"
     )
     print(f"converter vs gzip -dc floor: {converter[0] / gunzip[0]:.1f}x slower (wall)")
+    if baseline_runs:
+        baseline = min(run[:2] for run in baseline_runs)
+        print(
+            f"baseline converter ({args.baseline_tree}): {baseline[0]:.2f}s wall, {baseline[1]:.2f}s CPU; "
+            f"this tree / baseline: {converter[0] / baseline[0]:.2f} (wall), {converter[1] / baseline[1]:.2f} (CPU)"
+        )
     print(f"converter peak RSS: {converter_rss / 2**20:.0f} MB")
     print(f"single {line_mb:.1f} MB INSERT line: {line_s:.2f} s, peak RSS {line_rss / 2**20:.0f} MB")
     if args.workdir is None:

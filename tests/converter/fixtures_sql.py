@@ -217,6 +217,17 @@ INSERT INTO odd_numbers (izf, dzf, f73, d104, flag, big) VALUES
 
 CREATE TABLE empty_table (id bigint unsigned NOT NULL, note text, at datetime(6));
 
+CREATE TABLE net (id int NOT NULL PRIMARY KEY, a inet4, b inet6, u uuid,
+                  s varchar(20) COLLATE utf8mb4_uca1400_ai_ci, UNIQUE KEY (u));
+INSERT INTO net VALUES (1, '1.2.3.4', '::1', '123e4567-e89b-12d3-a456-426655440000', 'Ärger'),
+  (2, NULL, '2001:db8::ff00:42:8329', NULL, NULL), (3, '0.0.0.0', '::ffff:1.2.3.4', '00000000-0000-0000-0000-000000000000', ''),
+  (4, '255.255.255.255', 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', 'ffffffff-ffff-ffff-ffff-ffffffffffff', 'ß');
+
+CREATE TABLE versioned (id int NOT NULL PRIMARY KEY, v varchar(10)) WITH SYSTEM VERSIONING;
+INSERT INTO versioned VALUES (1, 'a'), (2, 'b');
+UPDATE versioned SET v = 'c' WHERE id = 1;
+DELETE FROM versioned WHERE id = 2;
+
 CREATE TABLE bulk (id int NOT NULL PRIMARY KEY, txt varchar(200), raw varbinary(64),
                    amount decimal(12,2), at timestamp NULL, big bigint);
 INSERT INTO bulk VALUES {",".join(_bulk_rows(3000))};

@@ -14,6 +14,20 @@ import pyarrow.parquet as pq
 from elt_pipeline.lib.manifest import TableManifest
 
 _TIME = re.compile(r"(-?)(\d+):(\d\d):(\d\d)(?:\.(\d+))?$")
+_TEXT = (
+    "char",
+    "varchar",
+    "text",
+    "tinytext",
+    "mediumtext",
+    "longtext",
+    "enum",
+    "set",
+    "json",
+    "uuid",
+    "inet4",
+    "inet6",
+)
 
 
 def server_expression(column: str, mysql_type: str) -> str:
@@ -24,7 +38,7 @@ def server_expression(column: str, mysql_type: str) -> str:
         return f"CAST({quoted} + 0 AS CHAR)"
     if base in ("binary", "varbinary") or "blob" in base or base in ("geometry", "point", "linestring", "polygon"):
         return f"HEX({quoted})"
-    if base in ("char", "varchar", "text", "tinytext", "mediumtext", "longtext", "enum", "set", "json"):
+    if base in _TEXT:
         return f"HEX(CONVERT({quoted} USING utf8mb4))"
     return f"CAST({quoted} AS CHAR)"
 
@@ -58,7 +72,7 @@ def expected_value(text: str | None, mysql_type: str, arrow_type: str = ""):
         micros = ((int(hours) * 60 + int(minutes)) * 60 + int(seconds)) * 1_000_000
         micros += int((fraction or "0").ljust(6, "0"))
         return -micros if sign else micros
-    if base in ("char", "varchar", "text", "tinytext", "mediumtext", "longtext", "enum", "set", "json"):
+    if base in _TEXT:
         return bytes.fromhex(text).decode("utf-8")
     return bytes.fromhex(text)
 
@@ -73,19 +87,34 @@ def _zero_date(text: str) -> bool:
 
 
 def compare_table(
-    server, database: str, table_name: str, out_dir: Path, manifest_table: TableManifest, key: str
+    server,
+    database: str,
+    table_name: str,
+    out_dir: Path,
+    manifest_table: TableManifest,
+    key: str | tuple[str, ...],
+    history: bool = False,
 ) -> int:
-    """Assert every value of the table equals the server's; returns the number of values checked."""
+    """Assert every value of the table equals the server's; returns the number of values checked.
+
+    `key`: the column(s) both sides are sorted by. `history`: every version of a system-versioned
+    table (FOR SYSTEM_TIME ALL), as a dump made with --dump-history holds them.
+    """
+    keys = (key,) if isinstance(key, str) else key
     converted = read_parquet(out_dir, manifest_table)
     columns = manifest_table.columns
     expressions = ", ".join(server_expression(c.name, c.mysql_type) for c in columns)
-    quoted_table = f"`{table_name.replace('`', '``')}`"
+    quoted_table = f"`{table_name.replace('`', '``')}`" + (" FOR SYSTEM_TIME ALL" if history else "")
+    order_by = ", ".join(f"`{name}`" for name in keys)
     rows = server.query(
-        f"SET time_zone = '+00:00'; SELECT {expressions} FROM {database}.{quoted_table} ORDER BY `{key}`"
+        f"SET time_zone = '+00:00'; SELECT {expressions} FROM {database}.{quoted_table} ORDER BY {order_by}"
     )
     assert converted.num_rows == len(rows) == manifest_table.row_count
-    order = np.argsort(converted.column(key).to_numpy(zero_copy_only=False), kind="stable")
-    converted = converted.take(pa.array(order))
+    if len(keys) == 1:
+        order = np.argsort(converted.column(keys[0]).to_numpy(zero_copy_only=False), kind="stable")
+        converted = converted.take(pa.array(order))
+    else:
+        converted = converted.sort_by([(name, "ascending") for name in keys])
     checked = 0
     for index, column in enumerate(columns):
         actual = converted.column(column.name).to_pylist()

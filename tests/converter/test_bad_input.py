@@ -117,3 +117,15 @@ def test_gzip_of_bad_dump_reports_line(tmp_path):
     dump.write_bytes(gzip.compress(write_dump(tmp_path / "p.sql", ROWS.replace("-2.25)", "-2.25")).read_bytes()))
     error = convert_fails(dump, tmp_path / "out")
     assert error.table == "people" and error.line == line_of(tmp_path / "p.sql", "(3,")
+
+
+def test_sql_mode_that_changes_values_is_refused_only_where_rows_are_read(tmp_path):
+    routine_mode = (
+        "/*!50003 SET @saved_sql_mode = @@sql_mode */ ;\n"
+        "/*!50003 SET sql_mode = 'NO_BACKSLASH_ESCAPES,ANSI_QUOTES' */ ;\n"
+        "/*!50003 SET sql_mode = @saved_sql_mode */ ;\n"
+    )
+    assert convert_dump(write_dump(tmp_path / "ok.sql", routine_mode + ROWS), tmp_path / "ok").tables["people"]
+    dump = write_dump(tmp_path / "d.sql", "SET sql_mode = 'NO_BACKSLASH_ESCAPES';\n" + ROWS)
+    error = convert_fails(dump, tmp_path / "out")
+    assert "NO_BACKSLASH_ESCAPES" in error.reason and error.line == line_of(dump, "INSERT INTO")

@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from elt_pipeline.converter import convert_dump
+from elt_pipeline.converter import DumpError, convert_dump
 from elt_pipeline.lib.manifest import MANIFEST_NAME, Manifest
 from tests.converter.fixtures_sql import DB, DB2, TYPED_COLUMNS, setup_sql
 from tests.converter.oracle import compare_table
@@ -21,6 +21,8 @@ KEYS = {
     "bulk": "id",
     "latin_only": "id",
     "empty_table": "id",
+    "net": "id",
+    "versioned": "id",
 }
 STYLES = {
     "extended": [DB],
@@ -40,6 +42,9 @@ STYLES = {
     "latin1-connection": ["--default-character-set=latin1", "--databases", DB2],
     # TIMESTAMPs in the server's zone (UTC here), so converted as naive timestamps
     "skip-tz-utc-insert-ignore": ["--skip-tz-utc", "--insert-ignore", "--skip-add-locks", "--skip-disable-keys", DB],
+    "replace": ["--replace", DB],
+    # every version of system-versioned tables, with their row_start / row_end
+    "dump-history": ["--dump-history", DB],
 }
 
 
@@ -57,17 +62,22 @@ def test_dump_style_converts_exactly(loaded, tmp_path, style):
             shutil.copyfileobj(plain, packed)
         dump = tmp_path / "dump.sql.gz"
     out = tmp_path / "out"
-    manifest = convert_dump(dump, out)
+    source = DB2 if style == "latin1-connection" else DB
+    manifest = convert_dump(dump, out, database=source)
 
     assert Manifest.from_json((out / MANIFEST_NAME).read_text()) == manifest
-    expected_tables = {"latin_only"} if style == "latin1-connection" else set(KEYS) - {"latin_only"}
-    if "--databases" in STYLES[style] and DB in STYLES[style]:
-        expected_tables = set(KEYS)
-    assert set(manifest.tables) == expected_tables  # views are not tables
+    expected_tables = {"latin_only"} if source == DB2 else set(KEYS) - {"latin_only"}
+    assert set(manifest.tables) == expected_tables  # views are not tables, the other database is not the source
+    assert manifest.database == source and manifest.generator.startswith("mariadb-dump 10.19")
     checked = 0
     for name, table in manifest.tables.items():
-        database = DB2 if name == "latin_only" else DB
-        checked += compare_table(loaded, database, name, out, table, KEYS[name])
+        if name == "versioned" and style == "dump-history":
+            assert [c.name for c in table.columns] == ["id", "v", "row_start", "row_end"]
+            checked += compare_table(loaded, source, name, out, table, ("id", "row_end"), history=True)
+        else:
+            checked += compare_table(loaded, source, name, out, table, KEYS[name])
+    if "versioned" in manifest.tables and style != "dump-history":
+        assert manifest.tables["versioned"].omitted_columns == ["row_start", "row_end"]  # not in the dump
     if style.startswith("skip-tz-utc"):
         assert {c.arrow_type for c in manifest.tables["all_types"].columns if c.mysql_type.startswith("timestamp")} == {
             "timestamp[us]"
@@ -116,3 +126,22 @@ def test_manifest_records_types_and_policies(loaded, tmp_path):
     assert "microseconds" in columns["tm"].mapping
     generated = {c.name for c in manifest.tables["generated"].columns}
     assert generated == {"id", "a", "twice", "label", "secret"}  # mariadb-dump writes them all
+
+
+def test_dump_of_two_databases_needs_the_source_named(loaded, tmp_path):
+    dump = loaded.dump(["--databases", DB, DB2, "--routines"], tmp_path / "two.sql")
+    with pytest.raises(DumpError, match=r"databases 'conv_diff' and 'conv_diff_b'.*which one is the source"):
+        convert_dump(dump, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    manifest = convert_dump(dump, tmp_path / "b", database=DB2)
+    assert set(manifest.tables) == {"latin_only"}
+    assert manifest.databases == [DB, DB2] and manifest.database == DB2
+    assert {(o.kind, o.name, o.database) for o in manifest.skipped_objects} >= {
+        ("view", "all_types_view", DB),
+        ("trigger", "bulk_guard", DB),
+        ("procedure", "noisy", DB),
+        ("sequence", "order_numbers", DB),
+        ("view", "latin_view", DB2),
+    }
+    with pytest.raises(DumpError, match=r"declares database\(s\) \['conv_diff', 'conv_diff_b'\], not 'shop'"):
+        convert_dump(dump, tmp_path / "c", database="shop")

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from elt_pipeline.converter.reader import Insert, Reader
+from elt_pipeline.converter.reader import Insert, Reader, Statement
 from elt_pipeline.converter.schema import parse_create_table
 from elt_pipeline.converter.source import DumpSource
-from elt_pipeline.converter.tokenizer import Core, CTokenizer, PyTokenizer, TokenizeError
+from elt_pipeline.converter.statements import classify
+from elt_pipeline.converter.tokenizer import Core, CTokenizer, PyTokenizer
+from tests.converter.feed import HEADER, feed_pieces
 from tests.support.corpus import CORPUS_DUMPS
 from tests.support.required import skip_or_fail
 
@@ -50,6 +52,10 @@ TOKENS = [
     "'\\\\'",
     "'a\"\"b'",
     "\"a''b\"",
+    "UNHEX('41ff')",
+    "UNHEX( '' )",
+    "CONV('101', 2, 10) + 0",
+    "CONV('0',2,10)+0",
 ]
 
 
@@ -57,29 +63,6 @@ def random_values(rng: random.Random, columns: int, rows: int) -> bytes:
     blank = lambda: rng.choice(["", " ", "\n", "  \t", "/* x */"])  # noqa: E731
     body = [f"({','.join(blank() + rng.choice(TOKENS) + blank() for _ in range(columns))})" for _ in range(rows)]
     return (" " + (",\n" if rng.random() < 0.5 else ",").join(body) + ";").encode()
-
-
-HEADER = b"INSERT INTO `t` VALUES"
-
-
-def run(tokenizer_class, data: bytes, keep: list[bool], sizes: list[int]):
-    """Feed `data` in pieces of `sizes` as the reader does; returns rows or the error."""
-    tokenizer = tokenizer_class(keep)
-    tokenizer.set_header(HEADER)
-    buf, pos, line, start = b"", 0, 1, 0
-    for _index, size in enumerate([*sizes, len(data)]):
-        buf = buf[pos:] + data[start : start + size]
-        start += size
-        pos = 0
-        final = start >= len(data)
-        try:
-            pos, line, done = tokenizer.feed(buf, pos, line, final)
-        except TokenizeError as error:
-            return ("error", str(error), error.truncated, len(data) - len(buf) + error.offset)
-        if done or final:
-            break
-    arrays, lines = tokenizer.take()
-    return [None if a is None else a.to_pylist() for a in arrays], lines, pos
 
 
 @pytest.mark.parametrize("seed", range(300))
@@ -96,7 +79,7 @@ def test_random_values_identical(seed):
         data = data[: rng.randrange(1, len(data))]
     keep = [rng.random() < 0.8 for _ in range(columns)]
     sizes = [rng.randint(1, 40) for _ in range(len(data) // 10 + 1)]
-    assert run(CTokenizer, data, keep, sizes) == run(PyTokenizer, data, keep, sizes)
+    assert feed_pieces(CTokenizer, data, keep, sizes) == feed_pieces(PyTokenizer, data, keep, sizes)
 
 
 @pytest.mark.parametrize(
@@ -113,10 +96,14 @@ def test_random_values_identical(seed):
         b" (1,2,3);",
         b" (0x1g,2);",
         b" (1e5x,2);",
+        b" (UNHEX('4G'),2);",
+        b" (CONV('1', 2, 16) + 0,2);",
+        b" (CONV('1', 2, 10) + 01,2);",
+        b" (GeomFromText('POINT(1 1)', SRID(g)),2);",
     ],
 )
 def test_errors_identical(bad):
-    assert run(CTokenizer, bad, [True, True], []) == run(PyTokenizer, bad, [True, True], [])
+    assert feed_pieces(CTokenizer, bad, [True, True], []) == feed_pieces(PyTokenizer, bad, [True, True], [])
 
 
 def tokenize_dump(path: Path, tokenizer_class, chunk: int):
@@ -124,20 +111,20 @@ def tokenize_dump(path: Path, tokenizer_class, chunk: int):
     source = DumpSource(path, None)
     data = b"".join(source.chunks())
     reader = Reader(iter([data[i : i + chunk] for i in range(0, len(data), chunk)]))
-    widths, out = {}, {}
+    tables, out = {}, {}
     for statement in reader.statements():
         if isinstance(statement, Insert):
-            tokenizer = tokenizer_class([True] * widths[statement.table])
+            columns = statement.columns or tables[statement.table].visible
+            tokenizer = tokenizer_class([True] * len(columns))
             reader.feed_values(tokenizer, statement)
             arrays, lines = tokenizer.take()
-            columns, all_lines = out.setdefault(statement.table, ([[] for _ in arrays], []))
-            for column, array in zip(columns, arrays):
+            values, all_lines = out.setdefault(statement.table, ([[] for _ in arrays], []))
+            for column, array in zip(values, arrays):
                 column.extend(array.to_pylist())
             all_lines.extend(lines)
-        elif b"CREATE TABLE" in statement.text:
+        elif isinstance(statement, Statement) and classify(statement.text.decode()).kind == "create_table":
             table = parse_create_table(statement.text.decode(), statement.line)
-            if table is not None:
-                widths[table.name] = len(table.columns)
+            tables[table.name] = table
     return out
 
 
