@@ -22,7 +22,9 @@ def convert(args: argparse.Namespace) -> int:
     from elt_pipeline.converter import DumpError, convert_dump
 
     try:
-        manifest = convert_dump(Path(args.dump), Path(args.out))
+        manifest = convert_dump(
+            Path(args.dump), Path(args.out), database=args.database, accept_unconfirmed_end=args.accept_unconfirmed_end
+        )
     except DumpError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -80,6 +82,12 @@ def main(argv: list[str] | None = None) -> int:
     convert_parser = commands.add_parser("convert", help="convert one dump to per-table Parquet + manifest")
     convert_parser.add_argument("dump", help="a .sql or .sql.gz dump")
     convert_parser.add_argument("--out", required=True, help="output folder (must not exist or be empty)")
+    convert_parser.add_argument("--database", help="the database to convert from a dump of several")
+    convert_parser.add_argument(
+        "--accept-unconfirmed-end",
+        action="store_true",
+        help="convert a dump whose generator writes no completeness signal (a cut one would pass as whole)",
+    )
     convert_parser.set_defaults(handler=convert)
 
     seed_parser = commands.add_parser("seed", help="land seeded sample dumps in the landing area (ELT_LANDING_URI)")

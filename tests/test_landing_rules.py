@@ -3,6 +3,7 @@ one folder blocks another: late and corrected dumps for old dates, dates without
 beside valid dumps, and folders holding several dumps, through the real sensors
 (`evaluate_tick`) and jobs, checked in the marts."""
 
+import gzip
 import json
 import os
 from datetime import date
@@ -10,7 +11,8 @@ from datetime import date
 import pytest
 
 from elt_pipeline.defs.partitions import dump_partition_key
-from elt_pipeline.lib.sample_data import SourceHistory, dump_content
+from elt_pipeline.lib.sample_data import SourceHistory, dump_content, render_dump
+from elt_pipeline.lib.storage import ManifestNotFound
 from tests.support.expected import assert_features_equal, expected_customer_features
 from tests.support.orchestration import DBT_JOB, IMPORT_JOB, LANDING_SENSOR, LOAD_JOB
 from tests.support.pipelines import pipeline_on
@@ -30,8 +32,12 @@ def pipeline(tmp_path_factory):
         yield pipeline
 
 
-def land(pipeline, key: str, snapshot, landed_at: float | None = None) -> None:
-    pipeline.landing.put(key, dump_content(snapshot))
+def land(pipeline, key: str, snapshot, landed_at: float | None = None, database: str | None = None) -> None:
+    content = dump_content(snapshot)
+    if database is not None:  # the same dump, written from a database of another name
+        text = render_dump(snapshot).replace(f"Database: {snapshot.source_db}", f"Database: {database}")
+        content = gzip.compress(text.replace(f"`{snapshot.source_db}`", f"`{database}`").encode())
+    pipeline.landing.put(key, content)
     if landed_at is not None:
         os.utime(pipeline.settings.landing_dir / key, (landed_at, landed_at))
 
@@ -117,3 +123,28 @@ def test_a_folder_with_several_dumps_imports_the_one_landed_last_whoever_asks(pi
     assert pipeline.daemon.runs[LOAD_JOB] == runs_before[LOAD_JOB] + 1
     assert pipeline.daemon.runs[DBT_JOB] == runs_before[DBT_JOB] + 1
     assert_marts_hold(pipeline, second)
+
+
+def test_a_dump_of_another_database_fails_its_import_naming_both(pipeline):
+    day = date(2024, 1, 23)
+    land(pipeline, f"shop_eu/{day}/shop_eu.sql.gz", SourceHistory("shop_us").snapshot(day))
+
+    pipeline.daemon.drain()
+
+    failure = pipeline.daemon.failures.pop()
+    assert pipeline.daemon.failures == []
+    message = failure.failure_data_for_node("convert_dump").user_failure_data.description
+    assert "holds database 'shop_us'" in message and "expects 'shop_eu'" in message and "database: shop_us" in message
+    with pytest.raises(ManifestNotFound):
+        pipeline.manifest("shop_eu", day)
+
+
+def test_a_source_mapped_to_its_database_name_loads_dumps_of_that_database(tmp_path):
+    options = {"shop_us": {"database": "us_production"}}
+    with pipeline_on("local", tmp_path, ["shop_us"], source_options=options) as mapped:
+        snapshot = SourceHistory("shop_us").snapshot(NEWEST)
+        land(mapped, f"shop_us/{NEWEST}/shop_us.sql.gz", snapshot, database="us_production")
+        mapped.daemon.drain()
+        assert not mapped.daemon.failures
+        assert mapped.manifest("shop_us", NEWEST).database == "us_production"
+        assert_marts_hold(mapped, snapshot)

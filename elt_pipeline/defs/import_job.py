@@ -112,6 +112,8 @@ def _convert_op(config: PipelineConfig):
     @op(name="convert_dump", ins={"fetched": In(FetchedDump)}, out=Out(ConvertedDump))
     def convert(context: OpExecutionContext, fetched: FetchedDump, converter: ConverterResource) -> ConvertedDump:
         """Validate and stream the dump once into per-table Parquet and a manifest."""
+        partition = partition_of(context.partition_key)
+        source = config.source(partition.source_db)
         out_dir = Path(fetched.work_dir) / "staged"
         try:
             manifest = convert_dump(
@@ -121,15 +123,20 @@ def _convert_op(config: PipelineConfig):
                 hash_salt=converter.hash_salt,
                 dump_uri=fetched.landed.uri,
                 max_bytes=converter.max_dump_bytes,
+                database=source.database,
+                accept_unconfirmed_end=source.accept_unconfirmed_end,
             )
         except DumpError as error:
-            shutil.rmtree(fetched.work_dir, ignore_errors=True)
-            raise Failure(
-                description=f"bad dump {fetched.landed.uri}: {error}",
-                metadata={"file": fetched.landed.uri, "table": error.table or "", "line": error.line or 0},
-                allow_retries=False,
-            ) from error
-        partition = partition_of(context.partition_key)
+            where = {"table": error.table or "", "line": error.line or 0}
+            raise _refused(fetched, str(error), where) from error
+        if manifest.database is not None and manifest.database != source.database_name:
+            raise _refused(
+                fetched,
+                f"it holds database {manifest.database!r}, but its source folder expects {source.database_name!r}; "
+                f"if that is the source's database, set `database: {manifest.database}` for the source in the "
+                "pipeline config",
+                {"declared_database": manifest.database, "expected_database": source.database_name},
+            )
         manifest = manifest.with_partition(partition.source_db, partition.dump_date, fetched.landed.uri)
         context.log.info(
             "converted: " + ", ".join(f"{name}={table.row_count:,}" for name, table in manifest.tables.items())
@@ -137,6 +144,13 @@ def _convert_op(config: PipelineConfig):
         return ConvertedDump(manifest_json=manifest.to_json(), out_dir=str(out_dir), work_dir=fetched.work_dir)
 
     return convert
+
+
+def _refused(fetched: FetchedDump, reason: str, metadata: dict) -> Failure:
+    """A bad dump: its scratch space is removed, nothing is published, and retrying cannot help."""
+    shutil.rmtree(fetched.work_dir, ignore_errors=True)
+    uri = fetched.landed.uri
+    return Failure(description=f"bad dump {uri}: {reason}", metadata={"file": uri, **metadata}, allow_retries=False)
 
 
 @op(retry_policy=TRANSIENT_RETRY)

@@ -63,6 +63,12 @@ class TableConfig(_Strict):
 
 class SourceConfig(_Strict):
     name: str
+
+    @property
+    def database_name(self) -> str:
+        """The database its dumps hold: `database`, else the source's own name."""
+        return self.database or self.name
+
     # The source's database: the one converted from a dump of several (--databases, --all-databases),
     # and the one its dumps must declare when they name any. None: a dump must hold one database.
     database: str | None = Field(default=None, min_length=1)
@@ -103,6 +109,9 @@ class PipelineConfig(_Strict):
     @property
     def source_names(self) -> list[str]:
         return [source.name for source in self.sources]
+
+    def source(self, name: str) -> SourceConfig:
+        return next(source for source in self.sources if source.name == name)
 
     def column_policies(self) -> dict[str, ColumnPolicy]:
         return {name: table.columns for name, table in self.tables.items()}
