@@ -2,7 +2,8 @@
 
 {#- Point-in-time: every feature is computed from the dump of _dump_date
     only, so a row never sees data from after its date (no leakage when
-    training on past dates). -#}
+    training on past dates). Counts are cast to the contract's int64 (a sum is
+    int128 on DuckDB); dbt.datediff is int64 on both targets. -#}
 
 with
 
@@ -70,9 +71,15 @@ customer_features as (
         ) }} as tenure_days,
 
         -- order features
-        coalesce(customer_orders.n_orders, 0) as n_orders,
-        coalesce(customer_orders.n_cancelled, 0) as n_cancelled,
-        coalesce(customer_orders.n_returned, 0) as n_returned,
+        cast(
+            coalesce(customer_orders.n_orders, 0) as {{ dbt.type_bigint() }}
+        ) as n_orders,
+        cast(
+            coalesce(customer_orders.n_cancelled, 0) as {{ dbt.type_bigint() }}
+        ) as n_cancelled,
+        cast(
+            coalesce(customer_orders.n_returned, 0) as {{ dbt.type_bigint() }}
+        ) as n_returned,
         cast(
             coalesce(customer_orders.total_revenue, 0)
             as {{ dbt.type_numeric() }}
@@ -84,7 +91,10 @@ customer_features as (
         {{ dbt.datediff(
             'customer_orders.last_order_date', 'customers._dump_date', 'day'
         ) }} as days_since_last_order,
-        coalesce(customer_orders.n_orders_last_30d, 0) as n_orders_last_30d
+        cast(
+            coalesce(customer_orders.n_orders_last_30d, 0)
+            as {{ dbt.type_bigint() }}
+        ) as n_orders_last_30d
 
     from customers
 
