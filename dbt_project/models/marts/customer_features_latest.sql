@@ -35,4 +35,6 @@ latest_customer_features as (
 
 )
 
-select * from latest_customer_features
+-- Every column of fct_customer_features: the contract in _marts__models.yml
+-- lists them.
+select * from latest_customer_features  -- noqa: AM04
