@@ -18,6 +18,8 @@ bash .ci/install-checkov.sh
 echo "== ruff (lint + format)"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+echo "== sqlfluff (dbt_project, dbt templater, duckdb target, offline)"
+.venv/bin/sqlfluff lint dbt_project
 echo "== checkov (terraform/)"
 bash .ci/checkov.sh
 echo "== pytest"

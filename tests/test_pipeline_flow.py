@@ -76,6 +76,37 @@ def test_marts_equal_values_computed_from_the_source_data(pipeline):
         )
 
 
+# The ML marts' contract (dbt_project/models/marts/_marts__models.yml) per dbt target, in the
+# warehouse's own type names: what the ML team reads.
+MART_COLUMN_TYPES = {
+    "duckdb": {
+        "_dump_date": "DATE",
+        **dict.fromkeys(["_source_db", "customer_key", "email_sha256", "country_code"], "VARCHAR"),
+        "is_marketing_opt_in": "BOOLEAN",
+        **dict.fromkeys(["tenure_days", "n_orders", "n_cancelled", "n_returned"], "BIGINT"),
+        "total_revenue": "DECIMAL(28,6)",
+        "avg_order_value": "DOUBLE",
+        **dict.fromkeys(["days_since_last_order", "n_orders_last_30d"], "BIGINT"),
+    },
+    "bigquery": {
+        "_dump_date": "DATE",
+        **dict.fromkeys(["_source_db", "customer_key", "email_sha256", "country_code"], "STRING"),
+        "is_marketing_opt_in": "BOOL",
+        **dict.fromkeys(["tenure_days", "n_orders", "n_cancelled", "n_returned"], "INT64"),
+        "total_revenue": "NUMERIC",
+        "avg_order_value": "FLOAT64",
+        **dict.fromkeys(["days_since_last_order", "n_orders_last_30d"], "INT64"),
+    },
+}
+
+
+def test_the_ml_marts_have_their_contracted_column_types(pipeline):
+    expected = MART_COLUMN_TYPES[pipeline.settings.dbt_target]
+    for relation in ("fct_customer_features", "customer_features_latest"):
+        types = pipeline.column_types(f"{pipeline.settings.marts_dataset}.{relation}")
+        assert list(types.items()) == list(expected.items()), relation
+
+
 def test_latest_view_serves_each_sources_newest_date(pipeline):
     assert pipeline.latest_partitions() == {(source, DATES[-1]) for source in pipeline.sources}
 

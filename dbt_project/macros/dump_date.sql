@@ -1,12 +1,12 @@
 {#-
-  Every incremental model is partitioned by _dump_date, and a run rebuilds exactly the dump
-  dates from var('dump_date_start') to var('dump_date_end') (inclusive; all sources of those
-  dates), or every date when they are unset.
-  BigQuery: insert_overwrite with a static partitions list (no scan of the target).
-  DuckDB: delete+insert on _dump_date.
+  A run rebuilds the dump dates from var('dump_date_start') to var('dump_date_end')
+  (inclusive; every source of those dates), or every date when they are unset. How each
+  adapter replaces them is configured in dbt_project.yml: BigQuery insert_overwrite of the
+  static partitions list below, DuckDB the replace_dump_dates strategy.
 -#}
+
+{#- The rebuilt dates as YYYY-MM-DD strings, or none for a full build. -#}
 {% macro dump_dates() -%}
-    {#- The rebuilt dates as YYYY-MM-DD strings, or none for a full build. -#}
     {%- set first = var('dump_date_start', none) -%}
     {%- if not first -%}
         {%- do return(none) -%}
@@ -20,29 +20,16 @@
     {%- do return(dates) -%}
 {%- endmacro %}
 
-{% macro dump_date_incremental() -%}
-    {%- set dates = dump_dates() -%}
+{#- The `partitions` config of an incremental model: the run's dates as BigQuery date
+    literals, so insert_overwrite replaces exactly them without scanning the target (none for
+    a full build). dbt_project.yml renders before var() has the run's dates, hence a macro
+    called from each incremental model's config(). Unused by DuckDB. -#}
+{% macro dump_date_partitions() -%}
     {%- set partitions = [] -%}
-    {%- for day in dates or [] -%}
+    {%- for day in dump_dates() or [] -%}
         {%- do partitions.append("date '" ~ day ~ "'") -%}
     {%- endfor -%}
-    {%- if target.type == 'bigquery' -%}
-        {%- do return({
-            'materialized': 'incremental',
-            'incremental_strategy': 'insert_overwrite',
-            'partition_by': {'field': '_dump_date', 'data_type': 'date', 'granularity': 'day'},
-            'partitions': partitions if dates else none,
-            'cluster_by': ['_source_db'],
-            'on_schema_change': 'append_new_columns',
-        }) -%}
-    {%- else -%}
-        {%- do return({
-            'materialized': 'incremental',
-            'incremental_strategy': 'delete+insert',
-            'unique_key': '_dump_date',
-            'on_schema_change': 'append_new_columns',
-        }) -%}
-    {%- endif -%}
+    {%- do return(partitions or none) -%}
 {%- endmacro %}
 
 {#- A predicate selecting the run's dump dates in a relation with a _dump_date column. -#}

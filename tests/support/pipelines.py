@@ -98,6 +98,10 @@ class Pipeline:
         raise NotImplementedError
 
     def columns(self, relation: str) -> list[str]:
+        return list(self.column_types(relation))
+
+    def column_types(self, relation: str) -> dict[str, str]:
+        """Column name -> type in the warehouse's own names (standard SQL names on BigQuery), in order."""
         raise NotImplementedError
 
     def relations(self) -> list[str]:
@@ -112,8 +116,8 @@ class LocalPipeline(Pipeline):
         with duckdb.connect(str(self.settings.duckdb_path), read_only=True) as connection:
             return connection.execute(sql, params or []).fetchall()
 
-    def columns(self, relation: str) -> list[str]:
-        return [row[0] for row in self.query(f"SELECT column_name FROM (DESCRIBE {relation})")]
+    def column_types(self, relation: str) -> dict[str, str]:
+        return dict(self.query(f"SELECT column_name, column_type FROM (DESCRIBE {relation})"))
 
     def relations(self) -> list[str]:
         rows = self.query("SELECT table_schema, table_name FROM information_schema.tables ORDER BY ALL")
@@ -143,8 +147,11 @@ class GcpPipeline(Pipeline):
         table = self.client.query(sql, job_config=config).to_arrow(create_bqstorage_client=False)
         return [tuple(row.values()) for row in table.to_pylist()]
 
-    def columns(self, relation: str) -> list[str]:
-        return [field.name for field in self.client.get_table(f"{self.settings.gcp_project}.{relation}").schema]
+    def column_types(self, relation: str) -> dict[str, str]:
+        from elt_pipeline.lib.warehouse.bigquery_types import standard_type
+
+        schema = self.client.get_table(f"{self.settings.gcp_project}.{relation}").schema
+        return {field.name: standard_type(field.field_type) for field in schema}
 
     def relations(self) -> list[str]:
         names = []

@@ -2,7 +2,9 @@
 
 A single partition is a range of one date; a backfill over many dates is one run and one dbt
 invocation (dagster-dbt's default single-run backfill policy for time partitions), which
-rebuilds exactly those dates (`insert_overwrite` of each on BigQuery, delete+insert on DuckDB).
+rebuilds exactly those dates (BigQuery: `insert_overwrite` of each; DuckDB: every row of those
+dates deleted, then the new rows inserted).
+dbt unit tests are for development and CI (tests/test_dbt_project.py), not production runs.
 """
 
 import json
@@ -30,6 +32,7 @@ def build_dbt_models(settings: Settings, partitions_def: DailyPartitionsDefiniti
         """Rebuild (and test) the run's dump dates in every selected model, all sources."""
         dates = context.partition_key_range
         variables = dbt_vars(settings, dates.start, dates.end)
-        yield from dbt.cli(["build", "--vars", json.dumps(variables)], context=context).stream()
+        args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(variables)]
+        yield from dbt.cli(args, context=context).stream()
 
     return dbt_models
