@@ -11,7 +11,8 @@ import pyarrow as pa
 
 from elt_pipeline.lib.manifest import ColumnInfo, TableManifest
 
-from . import duplicates
+from .duplicates import needs_check as needs_duplicate_check
+from .duplicates import resolve as resolve_duplicates
 from .errors import Problem
 from .mysql_types import Mapping, ValueProblem, convert, mapping_for
 from .reader import Insert
@@ -156,7 +157,7 @@ class TableOutput:
     def resolve_duplicates(self) -> None:
         """After close(): leave out the rows REPLACE / INSERT IGNORE would not keep (see `duplicates`)."""
         keys = self.table.unique_keys
-        if not duplicates.needs_check(self.modes, [*keys, *self.late_keys]):
+        if not needs_duplicate_check(self.modes, [*keys, *self.late_keys]):
             return
         comparable = {
             name: mapping.arrow_type
@@ -165,7 +166,7 @@ class TableOutput:
         }
         binary = {name: _compares_bytes(self.table.column_collation(name)) for name in comparable}
         parts = [self.out_dir / name for name in self.writer.files]
-        self.dropped = duplicates.resolve(
+        self.dropped = resolve_duplicates(
             self.table.name, parts, comparable, binary, keys, self.late_keys, self.modes, self._dictionary()
         )
 
