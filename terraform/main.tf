@@ -197,16 +197,6 @@ resource "google_project_iam_audit_config" "storage" {
   }
 }
 
-# Pub/Sub (landing notifications): the runner pulls from the subscription.
-resource "google_pubsub_subscription_iam_member" "runner_landing_events" {
-  count = var.enable_landing_notifications ? 1 : 0
-
-  project      = var.project_id
-  subscription = module.storage.landing_events_subscription
-  role         = "roles/pubsub.subscriber"
-  member       = module.iam.runner_member
-}
-
 # CMEK: the Google service agents of each service must be able to use the key.
 data "google_storage_project_service_account" "gcs" {
   count   = var.kms_key_name == null ? 0 : 1

@@ -554,7 +554,6 @@ def test_iam_is_least_privilege(tree):
     project_roles = {(v["account"], v["role"]) for v in iam.locals["project_roles"].values()}
     assert project_roles == {
         ("runner", "roles/bigquery.jobUser"),
-        ("runner", "roles/bigquery.readSessionUser"),
         ("runner", "roles/logging.logWriter"),
         ("runner", "roles/monitoring.metricWriter"),
         ("reader", "roles/bigquery.jobUser"),

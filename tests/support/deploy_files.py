@@ -31,7 +31,7 @@ class VmContainer:
     mounts: dict[str, str]  # container path -> host path
 
 
-def _hcl(path: Path) -> dict:
+def hcl(path: Path) -> dict:
     options = hcl2.SerializationOptions(with_comments=False, explicit_blocks=False, strip_string_quotes=True)
     with path.open() as handle:
         return hcl2.load(handle, serialization_options=options)
@@ -80,9 +80,9 @@ def vm_secret_files() -> dict[str, set[str]]:
 def terraform_vm_environment() -> set[str]:
     """Names of the non-secret variables terraform writes into the VM's env file: the root's
     `pipeline_env` plus what the runtime module merges in."""
-    root = _hcl(TERRAFORM / "main.tf")
+    root = hcl(TERRAFORM / "main.tf")
     passed = next(m["dagster_runtime"]["pipeline_env"] for m in root["module"] if "dagster_runtime" in m)
-    runtime = _hcl(RUNTIME / "main.tf")
+    runtime = hcl(RUNTIME / "main.tf")
     merged = next(str(block["env"]) for block in runtime["locals"] if "env" in block)
     return set(passed) | set(re.findall(r"\b([A-Z][A-Z0-9_]+)\s*=", merged))
 
@@ -97,7 +97,7 @@ def container_environment(container: VmContainer) -> set[str]:
 
 
 def terraform_dagster_home() -> str:
-    variables = {k: v for block in _hcl(TERRAFORM / "variables.tf")["variable"] for k, v in block.items()}
+    variables = {k: v for block in hcl(TERRAFORM / "variables.tf")["variable"] for k, v in block.items()}
     return variables["dagster_home"]["default"]
 
 
