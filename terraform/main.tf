@@ -94,8 +94,8 @@ module "storage" {
   notification_name               = "${var.name_prefix}-landing-events"
 
   # Bucket-level IAM.
-  runner_member           = module.iam.runner_member
-  uploader_member         = module.iam.uploader_member
+  runner_member            = module.iam.runner_member
+  uploader_member          = module.iam.uploader_member
   uploader_source_prefixes = var.sources
 
   depends_on = [google_project_service.apis, google_kms_crypto_key_iam_member.cmek]
@@ -104,12 +104,12 @@ module "storage" {
 module "bigquery" {
   source = "./modules/bigquery"
 
-  project_id                = var.project_id
-  location                  = var.bq_location
-  dataset_ids               = local.dataset_ids
-  labels                    = local.labels
-  kms_key_name              = var.kms_key_name
-  partition_expiration_days = var.partition_expiration_days
+  project_id                 = var.project_id
+  location                   = var.bq_location
+  dataset_ids                = local.dataset_ids
+  labels                     = local.labels
+  kms_key_name               = var.kms_key_name
+  partition_expiration_days  = var.partition_expiration_days
   delete_contents_on_destroy = !var.deletion_protection
 
   # Dataset-level IAM.
@@ -148,9 +148,9 @@ module "dagster_runtime" {
   private_network_id   = module.network.private_service_access_network
   vm_network_tag       = module.network.dagster_vm_tag
 
-  runner_email      = module.iam.runner_email
-  ui_members        = var.dagster_ui_members
-  kms_key_name      = var.kms_key_name
+  runner_email = module.iam.runner_email
+  ui_members   = var.dagster_ui_members
+  kms_key_name = var.kms_key_name
 
   cloudsql_tier              = var.cloudsql_tier
   cloudsql_database_version  = var.cloudsql_database_version
@@ -195,16 +195,6 @@ resource "google_project_iam_audit_config" "storage" {
   audit_log_config {
     log_type = "DATA_WRITE"
   }
-}
-
-# Pub/Sub (landing notifications): the runner pulls from the subscription.
-resource "google_pubsub_subscription_iam_member" "runner_landing_events" {
-  count = var.enable_landing_notifications ? 1 : 0
-
-  project      = var.project_id
-  subscription = module.storage.landing_events_subscription
-  role         = "roles/pubsub.subscriber"
-  member       = module.iam.runner_member
 }
 
 # CMEK: the Google service agents of each service must be able to use the key.

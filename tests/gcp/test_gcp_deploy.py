@@ -58,3 +58,16 @@ def test_compose_runs_webserver_daemon_and_code_location_from_one_image():
     assert workspace["load_from"][0]["grpc_server"]["port"] == 4000
     dockerfile = (DEPLOY / "Dockerfile").read_text()
     assert "dagster.yaml" in dockerfile and "GOOGLE_APPLICATION_CREDENTIALS" not in dockerfile
+    # The image parses dbt once and installs the wheel (tests/deploy/test_installed_package.py).
+    assert "deploy/build-wheel.sh" in dockerfile
+    for name in ("webserver", "daemon"):
+        workspace_path = services[name]["command"][services[name]["command"].index("-w") + 1]
+        assert f" {workspace_path}\n" in dockerfile, f"{name}: the image has no {workspace_path}"
+
+
+def test_compose_publishes_ports_on_loopback_only():
+    services = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]
+    published = [(name, port) for name, service in services.items() for port in service.get("ports", [])]
+    assert published, "the webserver publishes no port"
+    for name, port in published:
+        assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} on every interface"

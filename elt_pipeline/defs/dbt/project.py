@@ -27,8 +27,10 @@ def dbt_executable() -> str:
 
 
 def _project(target: str) -> DbtProject:
+    # An installed package (the image) has only the packaged copy: dagster-dbt insists that
+    # project_dir exists even when it then uses packaged_project_dir.
     return DbtProject(
-        project_dir=DBT_PROJECT_DIR,
+        project_dir=DBT_PROJECT_DIR if DBT_PROJECT_DIR.exists() else PACKAGED_DBT_PROJECT_DIR,
         packaged_project_dir=PACKAGED_DBT_PROJECT_DIR,
         target=target,
         target_path=Path("target") / target,

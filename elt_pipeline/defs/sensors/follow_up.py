@@ -145,16 +145,17 @@ def _new_published_imports(instance: DagsterInstance, import_job: str, state: Fo
     """Import runs that succeeded after the cursor and published Parquet; advances the cursor."""
     published, cursor = [], None
     while True:
+        # Every job's successes: Postgres (production) storage refuses a `job_names` filter.
         result = instance.fetch_run_status_changes(
-            RunStatusChangeRecordsFilter(
-                DagsterEventType.RUN_SUCCESS, after_storage_id=state.imports_after, job_names=[import_job]
-            ),
+            RunStatusChangeRecordsFilter(DagsterEventType.RUN_SUCCESS, after_storage_id=state.imports_after),
             limit=PAGE,
             cursor=cursor,
             ascending=True,
         )
         for record in result.records:
             state.imports_after = max(state.imports_after or 0, record.storage_id)
+            if record.event_log_entry.job_name != import_job:
+                continue
             steps = instance.get_records_for_run(record.run_id, of_type=DagsterEventType.STEP_SUCCESS).records
             if any(step.event_log_entry.step_key == PUBLISH_STEP for step in steps):
                 published.append(instance.get_run_by_id(record.run_id))

@@ -12,6 +12,7 @@ locals {
   env = merge(var.pipeline_env, {
     DAGSTER_HOME    = var.dagster_home
     DAGSTER_PG_HOST = google_sql_database_instance.dagster.private_ip_address
+    DAGSTER_PG_PORT = "5432" # Cloud SQL for PostgreSQL's port on its private IP
     DAGSTER_PG_DB   = google_sql_database.dagster.name
     DAGSTER_PG_USER = google_sql_user.dagster.name
   })

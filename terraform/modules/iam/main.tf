@@ -27,11 +27,10 @@ locals {
 
   project_roles = {
     # BigQuery: jobs run in the project; data access is granted per dataset.
-    "runner/bigquery.jobUser"         = { account = "runner", role = "roles/bigquery.jobUser" }
-    "runner/bigquery.readSessionUser" = { account = "runner", role = "roles/bigquery.readSessionUser" }
+    "runner/bigquery.jobUser" = { account = "runner", role = "roles/bigquery.jobUser" }
     # The VM's container logs and metrics.
-    "runner/logging.logWriter"        = { account = "runner", role = "roles/logging.logWriter" }
-    "runner/monitoring.metricWriter"  = { account = "runner", role = "roles/monitoring.metricWriter" }
+    "runner/logging.logWriter"       = { account = "runner", role = "roles/logging.logWriter" }
+    "runner/monitoring.metricWriter" = { account = "runner", role = "roles/monitoring.metricWriter" }
     # ML readers query the marts (and read them with the Storage Read API).
     "reader/bigquery.jobUser"         = { account = "reader", role = "roles/bigquery.jobUser" }
     "reader/bigquery.readSessionUser" = { account = "reader", role = "roles/bigquery.readSessionUser" }
