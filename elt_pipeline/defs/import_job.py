@@ -137,6 +137,14 @@ def _convert_op(config: PipelineConfig):
                 "pipeline config",
                 {"declared_database": manifest.database, "expected_database": source.database_name},
             )
+        missing = [table for table in config.required_tables() if table not in manifest.tables]
+        if missing:
+            raise _refused(
+                fetched,
+                f"it lacks the configured table(s) {', '.join(missing)}; nothing was published or loaded "
+                "(mark a table `optional: true` in the pipeline config if dumps may lack it)",
+                {"missing_tables": ", ".join(missing)},
+            )
         manifest = manifest.with_partition(partition.source_db, partition.dump_date, fetched.landed.uri)
         context.log.info(
             "converted: " + ", ".join(f"{name}={table.row_count:,}" for name, table in manifest.tables.items())

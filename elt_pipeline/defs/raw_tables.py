@@ -22,16 +22,33 @@ from dagster import (
     multi_asset,
 )
 
+from elt_pipeline.defs.import_job import TRANSIENT_RETRY
 from elt_pipeline.defs.partitions import partition_of
 from elt_pipeline.defs.resources import WAREHOUSE_POOL, ParquetStoreResource, WarehouseResource
 from elt_pipeline.lib.manifest import Manifest, TableManifest
 from elt_pipeline.lib.pipeline_config import PipelineConfig
 from elt_pipeline.lib.storage import InconsistentParquet, ManifestNotFound, ParquetStore
-from elt_pipeline.lib.warehouse import LoadResult, Partition, SchemaDriftError, StagedTable, Warehouse
+from elt_pipeline.lib.warehouse import (
+    LoadResult,
+    PartialReplace,
+    Partition,
+    SchemaDriftError,
+    StagedTable,
+    Warehouse,
+)
 
 RAW_PREFIX = "raw"
 ROW_COUNT_CHECK = "row_count_matches_manifest"
 SCHEMA_CHECK = "schema_unchanged"
+CONSISTENT_CHECK = "partition_consistent"
+NOT_EMPTIED_CHECK = "not_emptied"
+# Blocking checks whose failure holds the dump date back from dbt (`loads_and_dbt`).
+DBT_BLOCKING_CHECKS = (ROW_COUNT_CHECK, CONSISTENT_CHECK, NOT_EMPTIED_CHECK)
+HELD_BACK_METADATA = "dbt_held_back_by"  # the blocking checks that failed ("" when none)
+INCONSISTENT_NOTE = (
+    "a later table of this partition failed to load: the partition mixes two dumps; dbt does not "
+    "build its date until a retry of the load replaces every table"
+)
 
 
 def raw_asset_key(table: str) -> AssetKey:
@@ -61,6 +78,25 @@ def _specs(config: PipelineConfig) -> tuple[list[AssetSpec], list[AssetCheckSpec
         )
         checks.append(
             AssetCheckSpec(
+                CONSISTENT_CHECK,
+                asset=key,
+                blocking=True,
+                description="Every table of this (dump_date, source_db) partition holds the same dump.",
+            )
+        )
+        checks.append(
+            AssetCheckSpec(
+                NOT_EMPTIED_CHECK,
+                asset=key,
+                blocking=True,
+                description=(
+                    "Fails when the table had rows for this source's previous dump and has none now "
+                    "(a --no-data or --where dump); dbt does not build the date."
+                ),
+            )
+        )
+        checks.append(
+            AssetCheckSpec(
                 SCHEMA_CHECK,
                 asset=key,
                 description="Warns when this load adds columns or lacks columns the table has.",
@@ -79,24 +115,53 @@ def build_raw_tables(config: PipelineConfig, partitions_def: MultiPartitionsDefi
         partitions_def=partitions_def,
         can_subset=True,
         pool=WAREHOUSE_POOL,
+        retry_policy=TRANSIENT_RETRY,
     )
     def raw_tables(
         context: AssetExecutionContext, parquet: ParquetStoreResource, warehouse: WarehouseResource
     ) -> Iterator[MaterializeResult | AssetCheckResult]:
+        """Validate every selected table (listed, readable, compatible), then replace the
+        partition of all of them; a partial replace is reported inconsistent, then fails."""
         partition = partition_of(context.partition_key)
         store = parquet.open()
         manifest = _read_manifest(store, partition)
         target = warehouse.open()
-        for key in sorted(context.selected_asset_keys):
-            table = key.path[-1]
-            listed = _listed_table(manifest, table)
-            loaded = _replace(target, table, partition, _staged(store, partition, listed))
-            rows = target.partition_row_count(table, partition)
-            context.log.info(f"{table}: {rows:,} rows in {partition}")
-            yield _materialization(key, target.qualified_name(table), manifest, listed, loaded, rows)
-            yield from _check_results(key, listed, loaded, rows)
+        tables = sorted(key.path[-1] for key in context.selected_asset_keys)
+        listed = {table: _listed_table(config, manifest, table) for table in tables}
+        staged = {table: _staged(store, partition, entry) for table, entry in listed.items()}
+        previous = {table: target.previous_row_count(table, partition) for table in tables}
+        try:
+            loaded = target.replace_partitions(partition, staged)
+        except SchemaDriftError as error:
+            raise Failure(str(error), allow_retries=False) from error
+        except PartialReplace as partial:
+            context.log.error(str(partial))
+            for table, result in partial.replaced.items():
+                yield from _reported(target, partition, manifest, listed[table], result, previous[table], table, False)
+            raise
+        for table, result in loaded.items():
+            yield from _reported(target, partition, manifest, listed[table], result, previous[table], table, True)
 
     return raw_tables
+
+
+def _reported(
+    target: Warehouse,
+    partition: Partition,
+    manifest: Manifest,
+    listed: TableManifest | None,
+    loaded: LoadResult,
+    previous_rows: int | None,
+    table: str,
+    consistent: bool,
+) -> Iterator[MaterializeResult | AssetCheckResult]:
+    """The materialization of one replaced table and its checks."""
+    key = raw_asset_key(table)
+    rows = target.partition_row_count(table, partition)
+    checks = _check_results(key, listed, loaded, rows, previous_rows, consistent)
+    failed = [check.check_name for check in checks if not check.passed and check.check_name in DBT_BLOCKING_CHECKS]
+    yield _materialization(key, target.qualified_name(table), manifest, listed, loaded, rows, failed)
+    yield from checks
 
 
 def _read_manifest(store: ParquetStore, partition: Partition) -> Manifest:
@@ -106,34 +171,40 @@ def _read_manifest(store: ParquetStore, partition: Partition) -> Manifest:
         raise Failure(str(error), allow_retries=False) from error
 
 
-def _listed_table(manifest: Manifest, table: str) -> TableManifest:
+def _listed_table(config: PipelineConfig, manifest: Manifest, table: str) -> TableManifest | None:
+    """The table's manifest entry; None for an optional table the dump lacks."""
     listed = manifest.tables.get(table)
-    if listed is None:
+    if listed is None and not config.tables[table].optional:
         raise Failure(
-            f"table {table!r} is not in {manifest.dump_uri} (manifest lists {sorted(manifest.tables)})",
+            f"table {table!r} is not in {manifest.dump_uri} (manifest lists {sorted(manifest.tables)}); "
+            "no table of the partition was changed",
             allow_retries=False,
         )
     return listed
 
 
-def _staged(store: ParquetStore, partition: Partition, listed: TableManifest) -> StagedTable:
-    """The files the manifest lists for one table, and their schema (read from the footers)."""
+def _staged(store: ParquetStore, partition: Partition, listed: TableManifest | None) -> StagedTable | None:
+    """The files the manifest lists for one table, and their schema (read from every footer)."""
+    if listed is None:
+        return None
     uris = [store.file_uri(partition.source_db, partition.dump_date, relative) for relative in listed.files]
     try:
         return StagedTable(uris=uris, schema=store.read_schema(uris))
-    except InconsistentParquet as error:
-        raise Failure(str(error), allow_retries=False) from error
-
-
-def _replace(target: Warehouse, table: str, partition: Partition, staged: StagedTable) -> LoadResult:
-    try:
-        return target.replace_partition(table, partition, staged)
-    except SchemaDriftError as error:
-        raise Failure(str(error), allow_retries=False) from error
+    except (InconsistentParquet, OSError) as error:
+        raise Failure(
+            f"{partition}: staged files unreadable, no table of the partition was changed: {error}",
+            allow_retries=False,
+        ) from error
 
 
 def _materialization(
-    key: AssetKey, table_name: str, manifest: Manifest, listed: TableManifest, loaded: LoadResult, rows: int
+    key: AssetKey,
+    table_name: str,
+    manifest: Manifest,
+    listed: TableManifest | None,
+    loaded: LoadResult,
+    rows: int,
+    failed_checks: list[str],
 ) -> MaterializeResult:
     dump_uri = manifest.dump_uri
     return MaterializeResult(
@@ -145,18 +216,41 @@ def _materialization(
             "dump_uri": MetadataValue.url(dump_uri) if "://" in dump_uri else MetadataValue.path(dump_uri),
             "dump_sha256": manifest.dump_sha256,
             "dump_bytes": manifest.dump_bytes,
-            "staged_files": len(listed.files),
+            "staged_files": len(listed.files) if listed else 0,
+            "absent_from_dump": listed is None,  # an optional table the dump lacks: partition emptied
+            HELD_BACK_METADATA: ", ".join(failed_checks),
         },
     )
 
 
-def _check_results(key: AssetKey, listed: TableManifest, loaded: LoadResult, rows: int) -> list[AssetCheckResult]:
+def _check_results(
+    key: AssetKey,
+    listed: TableManifest | None,
+    loaded: LoadResult,
+    rows: int,
+    previous_rows: int | None,
+    consistent: bool,
+) -> list[AssetCheckResult]:
+    manifest_rows = listed.row_count if listed else 0
+    emptied = listed is not None and rows == 0 and bool(previous_rows)
     return [
         AssetCheckResult(
             asset_key=key,
             check_name=ROW_COUNT_CHECK,
-            passed=rows == listed.row_count,
-            metadata={"warehouse_rows": rows, "manifest_rows": listed.row_count},
+            passed=rows == manifest_rows,
+            metadata={"warehouse_rows": rows, "manifest_rows": manifest_rows},
+        ),
+        AssetCheckResult(
+            asset_key=key,
+            check_name=CONSISTENT_CHECK,
+            passed=consistent,
+            metadata={"note": "every table of the partition holds this dump" if consistent else INCONSISTENT_NOTE},
+        ),
+        AssetCheckResult(
+            asset_key=key,
+            check_name=NOT_EMPTIED_CHECK,
+            passed=not emptied,
+            metadata={"warehouse_rows": rows, "previous_dump_rows": previous_rows if previous_rows is not None else -1},
         ),
         AssetCheckResult(
             asset_key=key,

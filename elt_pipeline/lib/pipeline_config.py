@@ -59,6 +59,9 @@ class ColumnPolicy(_Strict):
 
 class TableConfig(_Strict):
     columns: ColumnPolicy = ColumnPolicy()
+    # A dump may lack this table: the import succeeds and the load empties the table's partition
+    # (no rows for that dump date and source). Otherwise a dump without it fails its import.
+    optional: bool = False
 
 
 class SourceConfig(_Strict):
@@ -112,6 +115,10 @@ class PipelineConfig(_Strict):
 
     def source(self, name: str) -> SourceConfig:
         return next(source for source in self.sources if source.name == name)
+
+    def required_tables(self) -> list[str]:
+        """The tables every dump must hold (not marked `optional`)."""
+        return [name for name, table in self.tables.items() if not table.optional]
 
     def column_policies(self) -> dict[str, ColumnPolicy]:
         return {name: table.columns for name, table in self.tables.items()}

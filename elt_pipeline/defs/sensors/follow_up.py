@@ -23,7 +23,9 @@ instead. On each tick it
    started after the date's last load committed;
 4. requests a dbt run for each date left.
 A failed load does not hold the others back: once nothing of its date is in flight, what did
-load gets its dbt run.
+load gets its dbt run. A load that committed but failed a blocking check that matters for the
+marts (`raw_tables.DBT_BLOCKING_CHECKS`: a partition left mixing two dumps, a table emptied) does
+hold its date back, until a later materialization of the same table and partition passes them.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from dagster import (
     DagsterRun,
     DagsterRunStatus,
     DefaultSensorStatus,
+    EventLogRecord,
     JobDefinition,
     RunRequest,
     RunsFilter,
@@ -54,6 +57,7 @@ from dagster._core.definitions.unresolved_asset_job_definition import Unresolved
 from dagster._core.execution.backfill import BulkActionStatus
 
 from elt_pipeline.defs.partitions import DATE_DIMENSION, partition_of
+from elt_pipeline.defs.raw_tables import HELD_BACK_METADATA
 
 PARTITION_TAG = "dagster/partition"
 DATE_TAG = f"{PARTITION_TAG}/{DATE_DIMENSION}"
@@ -73,6 +77,9 @@ class Pending:
     loaded_at: float  # when its last load committed
     storage_id: int  # event of that load
     backfills: list[str] = field(default_factory=list)  # backfills the loads ran in
+    # "<partition> <asset>" -> the blocking checks its newest materialization failed: the date is
+    # not built while any is held (a partially replaced partition, an emptied table)
+    held: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -120,9 +127,12 @@ def build_follow_up_sensor(
         ]
         loading = {partition_of(request.partition_key).dump_date for request in loads}
         _mark_new_loads(instance, raw_keys, state)
-        builds, waiting = [], []
+        builds, waiting, held = [], [], []
         for day, load in sorted(state.pending.items()):
-            if day in loading or _in_flight(instance, day) or _backfill_builds_dbt(instance, load.backfills, dbt_keys):
+            if load.held:
+                held.append(f"{day} ({'; '.join(f'{what}: {why}' for what, why in sorted(load.held.items()))})")
+            busy = day in loading or _in_flight(instance, day)
+            if load.held or busy or _backfill_builds_dbt(instance, load.backfills, dbt_keys):
                 waiting.append(day)
             elif not _covered(instance, day, load.loaded_at, lambda run: _builds_dbt(run, dbt_job.name, dbt_keys)):
                 run_key = f"dbt-{day}-after-{load.storage_id}"
@@ -131,6 +141,8 @@ def build_follow_up_sensor(
         if loads or builds:
             return SensorResult(run_requests=[*loads, *builds], cursor=state.to_cursor())
         reason = f"waiting for loads of {', '.join(waiting)} to finish" if waiting else "nothing to load or build"
+        if held:
+            reason = f"not building dates whose raw partitions failed blocking checks: {', '.join(held)}. {reason}"
         return SensorResult(skip_reason=SkipReason(reason), cursor=state.to_cursor())
 
     return loads_and_dbt
@@ -190,11 +202,22 @@ def _mark_new_loads(instance: DagsterInstance, raw_keys: set[AssetKey], state: F
                 pending.storage_id = max(pending.storage_id, record.storage_id)
                 if backfill and backfill not in pending.backfills:
                     pending.backfills.append(backfill)
+                _track_held(pending, f"{record.partition_key} {key.to_user_string()}", record)
                 newest = max(newest or 0, record.storage_id)
             if not result.has_more:
                 break
             cursor = result.cursor
     state.loads_after = newest
+
+
+def _track_held(pending: Pending, what: str, record: EventLogRecord) -> None:
+    """Hold `what` while its newest materialization failed a blocking check; release it otherwise."""
+    entry = record.asset_materialization.metadata.get(HELD_BACK_METADATA) if record.asset_materialization else None
+    failed = entry.value if entry is not None else ""
+    if failed:
+        pending.held[what] = failed
+    else:
+        pending.held.pop(what, None)
 
 
 def _in_flight(instance: DagsterInstance, day: str) -> bool:

@@ -149,6 +149,9 @@ class GcsParquetStore(_GcsLocation):
         for uri in uris:
             bucket, name = split_gs_uri(uri)
             blob = self.client.bucket(bucket).blob(name.rstrip("/"))
-            with blob.open("rb", chunk_size=FOOTER_READ_CHUNK) as handle:
-                schemas[uri] = pq.read_schema(handle)
+            try:
+                with blob.open("rb", chunk_size=FOOTER_READ_CHUNK) as handle:
+                    schemas[uri] = pq.read_schema(handle)
+            except NotFound as error:
+                raise FileNotFoundError(f"{uri}: listed by the manifest but missing") from error
         return common_schema(schemas)

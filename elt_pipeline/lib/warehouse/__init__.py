@@ -1,12 +1,17 @@
-"""Warehouses the raw tables load into: one atomic partition replace per call.
+"""Warehouses the raw tables load into: one partition of every table replaced per call.
 
 `duckdb.DuckDBWarehouse` (local) and `bigquery.BigQueryWarehouse` (gcp) implement `Warehouse`;
 every raw table carries `_source_db` and `_dump_date`. The schema rules both follow
 (`check_compatible`) live here, once.
+
+`replace_partitions` validates every table before it changes any: DuckDB then replaces them
+all in one transaction; BigQuery replaces them one atomic MERGE each, and a failure after the
+first raises `PartialReplace` so the caller can mark the partition inconsistent until a retry.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -44,9 +49,33 @@ class SchemaDriftError(ValueError):
     """The staged files change a column's type: refused before anything is written."""
 
 
+class PartialReplace(RuntimeError):
+    """Some tables of the partition were replaced, then the next one failed: the partition
+    mixes two dumps until a retry replaces the rest."""
+
+    def __init__(self, partition: Partition, replaced: dict[str, LoadResult], failed: str, cause: BaseException):
+        self.replaced = replaced
+        self.failed = failed
+        super().__init__(
+            f"{partition}: replaced {sorted(replaced)}, then {failed} failed ({type(cause).__name__}: {cause}); "
+            "the partition is inconsistent until a retry loads it again"
+        )
+
+
 class Warehouse(Protocol):
     def replace_partition(self, table: str, partition: Partition, staged: StagedTable) -> LoadResult:
         """Make `partition` of `table` hold exactly the rows of `staged`, atomically."""
+        ...
+
+    def replace_partitions(
+        self, partition: Partition, tables: Mapping[str, StagedTable | None]
+    ) -> dict[str, LoadResult]:
+        """Validate every table's schema first (`SchemaDriftError`, nothing written), then make
+        `partition` of each table hold exactly its staged rows; None empties the partition."""
+        ...
+
+    def previous_row_count(self, table: str, partition: Partition) -> int | None:
+        """Rows of the same source's newest earlier dump date in `table` (None: there is none)."""
         ...
 
     def partition_row_count(self, table: str, partition: Partition) -> int:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import uuid
+from collections.abc import Mapping
 
 from google.api_core.exceptions import Conflict, NotFound
 from google.cloud import bigquery
@@ -34,6 +35,7 @@ from google.cloud import bigquery
 from elt_pipeline.lib.warehouse import (
     PARTITION_COLUMNS,
     LoadResult,
+    PartialReplace,
     Partition,
     StagedTable,
     absent_columns,
@@ -100,13 +102,51 @@ class BigQueryWarehouse:
         except NotFound:
             return None
 
-    def replace_partition(self, table: str, partition: Partition, staged: StagedTable) -> LoadResult:
+    def replace_partitions(
+        self, partition: Partition, tables: Mapping[str, StagedTable | None]
+    ) -> dict[str, LoadResult]:
+        """Check every table first; then one atomic MERGE per table. A failure after the first
+        raises `PartialReplace` (BigQuery's multi-statement transactions would cover it, but
+        bqemulator runs none; a retry of the load converges instead)."""
+        for table, staged in tables.items():
+            if staged is not None:
+                self._check(table, staged)
+        results: dict[str, LoadResult] = {}
+        for table, staged in tables.items():
+            try:
+                results[table] = (
+                    self._clear(table, partition)
+                    if staged is None
+                    else self.replace_partition(table, partition, staged)
+                )
+            except Exception as error:
+                if results:
+                    raise PartialReplace(partition, results, table, error) from error
+                raise
+        return results
+
+    def _check(self, table: str, staged: StagedTable) -> tuple[list[bigquery.SchemaField], dict[str, str], list[str]]:
         fields = [arrow_to_bigquery_field(field) for field in staged.schema]
         incoming = _column_types(fields)
         existing_table = self._get_table(table)
         existing = _column_types(existing_table.schema) if existing_table is not None else {}
-        added = check_compatible(table, existing, incoming)
+        return fields, existing, check_compatible(table, existing, incoming)
+
+    def _clear(self, table: str, partition: Partition) -> LoadResult:
+        """An optional table absent from the dump: its partition is emptied."""
+        existing_table = self._get_table(table)
         if existing_table is None:
+            return LoadResult(row_count=0, columns=[])
+        self._query(
+            f"DELETE FROM {self._sql_table(table)} WHERE _source_db = @source_db AND _dump_date = @dump_date",
+            self._partition_parameters(partition),
+        )
+        return LoadResult(row_count=0, columns=list(_column_types(existing_table.schema).items()))
+
+    def replace_partition(self, table: str, partition: Partition, staged: StagedTable) -> LoadResult:
+        fields, existing, added = self._check(table, staged)
+        incoming = _column_types(fields)
+        if not existing:
             self._create_table(table, fields, incoming)
         elif added:
             self._add_columns(table, [field for field in fields if field.name in added])
@@ -234,3 +274,15 @@ class BigQueryWarehouse:
             self._partition_parameters(partition),
         )
         return int(next(iter(job.result())).n)
+
+    def previous_row_count(self, table: str, partition: Partition) -> int | None:
+        if self._get_table(table) is None:
+            return None
+        job = self._query(
+            f"SELECT _dump_date AS day, COUNT(*) AS n FROM {self._sql_table(table)}"
+            " WHERE _source_db = @source_db AND _dump_date < @dump_date"
+            " GROUP BY _dump_date ORDER BY _dump_date DESC LIMIT 1",
+            self._partition_parameters(partition),
+        )
+        rows = list(job.result())
+        return int(rows[0].n) if rows else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -65,29 +66,67 @@ class DuckDBWarehouse:
         return _describe(connection, self._table(table)) if exists else {}
 
     def replace_partition(self, table: str, partition: Partition, staged: StagedTable) -> LoadResult:
+        return self.replace_partitions(partition, {table: staged})[table]
+
+    def replace_partitions(
+        self, partition: Partition, tables: Mapping[str, StagedTable | None]
+    ) -> dict[str, LoadResult]:
+        """Every table's partition in ONE transaction: all replaced, or none."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with connect(self.path) as connection:
-            connection.execute("create temp table incoming as select * from read_parquet(?)", [staged.uris])
-            incoming = _describe(connection, "incoming")
-            existing = self._columns(connection, table)
-            added = check_compatible(table, existing, incoming)
+            plans = {table: self._plan(connection, table, staged) for table, staged in tables.items()}
             connection.execute("begin")
-            self._ensure_table(connection, table, existing, incoming, added)
-            connection.execute(
-                f"delete from {self._table(table)} where _source_db = ? and _dump_date = ?::date",
-                [partition.source_db, partition.dump_date],
-            )
-            connection.execute(
-                f"insert into {self._table(table)} by name"
-                " select *, ?::varchar as _source_db, ?::date as _dump_date from incoming",
-                [partition.source_db, partition.dump_date],
-            )
-            connection.execute("commit")
-            row_count = connection.execute("select count(*) from incoming").fetchone()[0]
-            columns = list(self._columns(connection, table).items())
+            try:
+                results = {table: self._replace(connection, table, partition, *plan) for table, plan in plans.items()}
+                connection.execute("commit")
+            except BaseException:
+                connection.execute("rollback")
+                raise
+        return results
+
+    def _plan(
+        self, connection: duckdb.DuckDBPyConnection, table: str, staged: StagedTable | None
+    ) -> tuple[str | None, dict[str, str], dict[str, str], list[str]]:
+        """Read the staged files into a temp table and check them against the raw table; nothing
+        changes yet. Returns (temp table, existing columns, incoming columns, added columns)."""
+        existing = self._columns(connection, table)
+        if staged is None:
+            return None, existing, {}, []
+        incoming_table = quote(f"incoming_{table}")
+        connection.execute(f"create temp table {incoming_table} as select * from read_parquet(?)", [staged.uris])
+        incoming = _describe(connection, incoming_table)
+        return incoming_table, existing, incoming, check_compatible(table, existing, incoming)
+
+    def _replace(
+        self,
+        connection: duckdb.DuckDBPyConnection,
+        table: str,
+        partition: Partition,
+        incoming_table: str | None,
+        existing: dict[str, str],
+        incoming: dict[str, str],
+        added: list[str],
+    ) -> LoadResult:
+        parameters = [partition.source_db, partition.dump_date]
+        if incoming_table is None:  # an optional table absent from the dump: its partition is emptied
+            if existing:
+                connection.execute(
+                    f"delete from {self._table(table)} where _source_db = ? and _dump_date = ?::date", parameters
+                )
+            return LoadResult(row_count=0, columns=list(existing.items()))
+        self._ensure_table(connection, table, incoming_table, existing, incoming, added)
+        connection.execute(
+            f"delete from {self._table(table)} where _source_db = ? and _dump_date = ?::date", parameters
+        )
+        connection.execute(
+            f"insert into {self._table(table)} by name"
+            f" select *, ?::varchar as _source_db, ?::date as _dump_date from {incoming_table}",
+            parameters,
+        )
+        row_count = connection.execute(f"select count(*) from {incoming_table}").fetchone()[0]
         return LoadResult(
             row_count=row_count,
-            columns=columns,
+            columns=list(self._columns(connection, table).items()),
             added_columns=added,
             absent_columns=absent_columns(existing, incoming),
         )
@@ -96,6 +135,7 @@ class DuckDBWarehouse:
         self,
         connection: duckdb.DuckDBPyConnection,
         table: str,
+        incoming_table: str,
         existing: dict[str, str],
         incoming: dict[str, str],
         added: list[str],
@@ -105,7 +145,7 @@ class DuckDBWarehouse:
         if not existing:
             connection.execute(
                 f"create table {self._table(table)} as select *, ''::varchar as _source_db,"
-                " date '1970-01-01' as _dump_date from incoming limit 0"
+                f" date '1970-01-01' as _dump_date from {incoming_table} limit 0"
             )
         for name in added:
             connection.execute(f"alter table {self._table(table)} add column {quote(name)} {incoming[name]}")
@@ -119,4 +159,21 @@ class DuckDBWarehouse:
             return connection.execute(
                 f"select count(*) from {self._table(table)} where _source_db = ? and _dump_date = ?::date",
                 [partition.source_db, partition.dump_date],
+            ).fetchone()[0]
+
+    def previous_row_count(self, table: str, partition: Partition) -> int | None:
+        if not self.path.exists():
+            return None
+        with connect(self.path) as connection:
+            if not self._columns(connection, table):
+                return None
+            newest = connection.execute(
+                f"select max(_dump_date) from {self._table(table)} where _source_db = ? and _dump_date < ?::date",
+                [partition.source_db, partition.dump_date],
+            ).fetchone()[0]
+            if newest is None:
+                return None
+            return connection.execute(
+                f"select count(*) from {self._table(table)} where _source_db = ? and _dump_date = ?",
+                [partition.source_db, newest],
             ).fetchone()[0]
