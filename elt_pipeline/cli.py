@@ -10,12 +10,29 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
+import yaml
+
 from elt_pipeline.lib.pipeline_config import load_pipeline_config
 from elt_pipeline.lib.sample_data import seed_landing
 from elt_pipeline.settings import PACKAGE_DIR, PROJECT_DIR, LocalSettings, load_settings
 
 DEMO_FIRST_DATE = date(2024, 1, 1)
 DEMO_DAYS = 3
+
+
+def demo_dates(today: date, days: int = DEMO_DAYS) -> list[date]:
+    """The demo's dump dates: the `days` days before `today`, as a production landing holds them."""
+    return [today - timedelta(days=days - n) for n in range(days)]
+
+
+def write_demo_config(source: Path, destination: Path, first_date: date) -> Path:
+    """Copy the pipeline config with partitions starting at the demo's first dump date, so the UI
+    shows the sample partitions at the right end and not years of missing ones beside them."""
+    config = yaml.safe_load(source.read_text())
+    config["partitions_start_date"] = first_date.isoformat()
+    header = f"# Written by `elt-pipeline demo` from {source}; partitions start at the first sample dump.\n"
+    destination.write_text(header + yaml.safe_dump(config, sort_keys=False))
+    return destination
 
 
 def convert(args: argparse.Namespace) -> int:
@@ -55,7 +72,10 @@ def demo(args: argparse.Namespace) -> int:
     dagster_home = Path(os.environ.get("DAGSTER_HOME", settings.duckdb_path.parent / "dagster_home"))
     dagster_home.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(PACKAGE_DIR / "dagster_local.yaml", dagster_home / "dagster.yaml")
-    seed(argparse.Namespace(first_date=DEMO_FIRST_DATE.isoformat(), days=DEMO_DAYS, seed=7))
+    dates = demo_dates(date.today())
+    config_path = write_demo_config(settings.pipeline_config_path, dagster_home / "pipeline.yaml", dates[0])
+    os.environ["ELT_PIPELINE_CONFIG"] = str(config_path)
+    seed(argparse.Namespace(first_date=dates[0].isoformat(), days=len(dates), seed=7))
     print(f"Dagster UI: http://{args.host}:{args.port}  (sensors pick the dumps up within a minute)")
     command = [
         sys.executable,

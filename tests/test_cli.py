@@ -53,3 +53,28 @@ def test_seed_lands_one_dump_per_source_and_date(tmp_path):
     assert landed == sorted(
         f"{source}/2024-01-0{day}/{source}.sql.gz" for source in ("shop_eu", "shop_us", "shop_apac") for day in (1, 2)
     )
+
+
+def test_demo_lands_the_three_days_before_today_and_partitions_start_with_them(tmp_path):
+    from elt_pipeline.cli import demo_dates, write_demo_config
+    from elt_pipeline.defs.partitions import dump_partitions
+    from elt_pipeline.lib.pipeline_config import load_pipeline_config
+    from elt_pipeline.lib.sample_data import seed_landing
+    from elt_pipeline.lib.storage.local import LocalLanding
+    from elt_pipeline.settings import DEFAULT_PIPELINE_CONFIG
+
+    today = date.today()
+    dates = demo_dates(today)
+    assert [(today - d).days for d in dates] == [3, 2, 1]
+
+    config = load_pipeline_config(write_demo_config(DEFAULT_PIPELINE_CONFIG, tmp_path / "demo.yaml", dates[0]))
+    keys = dump_partitions(config).get_partition_keys()
+    # the 3 sample days plus today, whose dump has not landed yet: no years of empty partitions
+    assert sorted({key.keys_by_dimension["dump_date"] for key in keys}) == [d.isoformat() for d in [*dates, today]]
+    assert len(keys) == 4 * len(config.source_names)
+
+    snapshots = seed_landing(LocalLanding(tmp_path / "landing"), config.source_names, dates)
+    assert len(snapshots) == 9
+    for snapshot in snapshots:  # a live shop: orders placed on each sample day
+        placed_that_day = [row for row in snapshot.tables["orders"] if row[3].date() == snapshot.dump_date]
+        assert placed_that_day, (snapshot.source_db, snapshot.dump_date)

@@ -66,6 +66,7 @@ STATUSES = ["placed", "shipped", "delivered", "cancelled", "returned"]
 NOTES = [None, "", "VIP", "prefers e-mail\nnot phone", "said: 'hi'),('x", "tab\tand\r\nCRLF", "50% off_code"]
 HISTORY_START = datetime(2023, 10, 1)
 HISTORY_END = date(2024, 1, 31)  # sample dumps exist for dates up to this one
+HISTORY_SPAN = datetime.combine(HISTORY_END, datetime.min.time()) - HISTORY_START
 
 CREATE_TABLES = {
     "customers": """CREATE TABLE `customers` (
@@ -134,6 +135,7 @@ class SourceHistory:
     """Everything that happens in one source database, drawn from one seed."""
 
     def __init__(self, source_db: str, seed: int = 7, until: date = HISTORY_END, customers: int = 120):
+        """History over the `HISTORY_SPAN` that ends with the day `until`."""
         rng = random.Random(f"{seed}:{source_db}")
         countries = COUNTRIES.get(source_db, ["GB"])
         self.source_db = source_db
@@ -148,10 +150,11 @@ class SourceHistory:
             )
             for pid in range(1, 41)
         ]
-        span = (datetime.combine(until, datetime.min.time()) - HISTORY_START).total_seconds()
+        start = datetime.combine(until, datetime.min.time()) - HISTORY_SPAN
+        span = HISTORY_SPAN.total_seconds()
         self.customers = []
         for cid in range(1, customers + 1):
-            signup = HISTORY_START + timedelta(seconds=int(rng.random() * span))
+            signup = start + timedelta(seconds=int(rng.random() * span))
             name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
             email = f"user{cid}.{source_db}@example.com"
             self.customers.append(
@@ -326,10 +329,12 @@ def land_snapshot(landing: Landing, snapshot: Snapshot) -> str:
 
 
 def seed_landing(landing: Landing, sources: list[str], dates: list[date], seed: int = 7) -> list[Snapshot]:
-    """Land one dump per (source, date); return the snapshots landed."""
+    """Land one dump per (source, date); return the snapshots landed. Dates after `HISTORY_END`
+    (the demo's recent days) come from a history that ends on the last of them."""
+    until = max([HISTORY_END, *dates])
     snapshots = []
     for source_db in sources:
-        history = SourceHistory(source_db, seed=seed)
+        history = SourceHistory(source_db, seed=seed, until=until)
         for dump_date in dates:
             snapshot = history.snapshot(dump_date)
             land_snapshot(landing, snapshot)
