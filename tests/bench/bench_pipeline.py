@@ -1,0 +1,168 @@
+"""Pipeline benchmark: land N dates x every source on the local default, run the real
+`dagster dev` (daemon, run queue, sensors), wait until every date's marts are built, then read
+the instance's event log and print where the time went.
+
+Figures printed:
+- partitions per minute over the backfill (landing of all dumps -> last dbt run done);
+- landing-to-marts for the last dump of the backfill, and for ONE more dump landed afterwards;
+- per stage (import, load, dbt): work (each step's STEP_START -> STEP_SUCCESS) against Dagster
+  overhead: run queued -> first step start, last step end -> run end, and the sensor wait
+  between the previous stage's end (or the landing) and the run's creation.
+
+Not a timed test: run it by hand (see tests/bench/README.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from datetime import date, timedelta
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(PROJECT_DIR))
+
+from dagster import DagsterEventType, DagsterRunStatus, RunsFilter  # noqa: E402
+
+from elt_pipeline.lib.pipeline_config import load_pipeline_config  # noqa: E402
+from elt_pipeline.lib.sample_data import seed_landing  # noqa: E402
+from elt_pipeline.settings import load_settings  # noqa: E402
+from tests.support.dagster_dev import DagsterDev, running_dagster_dev  # noqa: E402
+
+FIRST_DATE = date(2024, 1, 1)
+STAGES = {"import_dump": "import", "load_raw_tables": "load", "dbt_build": "dbt"}
+PARTITION_TAG = "dagster/partition"
+
+
+def dbt_done_dates(dev: DagsterDev) -> dict[str, float]:
+    """Dump date -> end time of the last successful dbt run of that date."""
+    done: dict[str, float] = {}
+    for record in dev.instance.get_run_records(RunsFilter(job_name="dbt_build", statuses=[DagsterRunStatus.SUCCESS])):
+        day = record.dagster_run.tags.get(PARTITION_TAG)
+        if day:
+            done[day] = max(done.get(day, 0.0), record.end_time or 0.0)
+    return done
+
+
+def idle(dev: DagsterDev) -> bool:
+    unfinished = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING]
+    return not dev.instance.get_runs(RunsFilter(statuses=[*unfinished, DagsterRunStatus.STARTED]), limit=1)
+
+
+def wait_for_marts(dev: DagsterDev, days: list[str], since: float) -> float:
+    """Wait until every day has a dbt run that ended after `since` and nothing runs; return that end."""
+
+    def built():
+        done = dbt_done_dates(dev)
+        if all(done.get(day, 0.0) > since for day in days) and idle(dev):
+            return max(done[day] for day in days)
+        return None
+
+    return dev.wait_for(built, f"marts of {len(days)} dates", timeout=6 * 3600)
+
+
+def run_timings(dev: DagsterDev, since: float) -> list[dict]:
+    """One row per run created after `since`: stage, partition, created, first step start, work, end."""
+    rows = []
+    for record in dev.instance.get_run_records(RunsFilter(created_after=None)):
+        run = record.dagster_run
+        created = record.create_timestamp.timestamp()
+        if run.job_name not in STAGES or created < since or record.end_time is None:
+            continue
+        starts, work, first_step, last_step = {}, 0.0, None, None
+        for entry in dev.instance.all_logs(run.run_id):
+            event = entry.dagster_event
+            if event is None:
+                continue
+            if event.event_type == DagsterEventType.STEP_START:
+                starts[event.step_key] = entry.timestamp
+                first_step = entry.timestamp if first_step is None else min(first_step, entry.timestamp)
+            elif event.event_type == DagsterEventType.STEP_SUCCESS and event.step_key in starts:
+                work += entry.timestamp - starts[event.step_key]
+                last_step = entry.timestamp if last_step is None else max(last_step, entry.timestamp)
+        rows.append(
+            {
+                "stage": STAGES[run.job_name],
+                "partition": run.tags.get(PARTITION_TAG, ""),
+                "created": created,
+                "first_step": first_step or record.end_time,
+                "last_step": last_step or record.end_time,
+                "end": record.end_time,
+                "work": work,
+            }
+        )
+    return rows
+
+
+def stage_report(rows: list[dict], landed_at: float) -> dict[str, dict[str, float]]:
+    """Sum per stage of work, run overhead and the sensor wait before each run."""
+    imports_end = {row["partition"]: row["end"] for row in rows if row["stage"] == "import"}
+    loads_end: dict[str, float] = defaultdict(float)
+    for row in rows:
+        if row["stage"] == "load":
+            loads_end[row["partition"].split("|")[0]] = max(loads_end[row["partition"].split("|")[0]], row["end"])
+    report: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for row in rows:
+        stage = report[row["stage"]]
+        stage["runs"] += 1
+        stage["work"] += row["work"]
+        stage["start"] += row["first_step"] - row["created"]
+        stage["steps_gap_and_end"] += (row["end"] - row["created"]) - (row["first_step"] - row["created"]) - row["work"]
+        previous = {
+            "import": landed_at,
+            "load": imports_end.get(row["partition"], row["created"]),
+            "dbt": loads_end.get(row["partition"], row["created"]),
+        }[row["stage"]]
+        stage["sensor_wait"] += max(0.0, row["created"] - previous)
+    return report
+
+
+def print_report(title: str, rows: list[dict], landed_at: float, done_at: float, partitions: int) -> None:
+    minutes = (done_at - landed_at) / 60
+    print(f"\n== {title}: {partitions} partitions, landing -> last marts {done_at - landed_at:.1f} s")
+    print(f"   {partitions / minutes:.2f} partitions per minute")
+    print(f"   {'stage':<7}{'runs':>5}{'work s':>9}{'queued->step s':>16}{'step gaps+end s':>17}{'sensor wait s':>15}")
+    total_work = total_overhead = 0.0
+    for stage_name, stage in stage_report(rows, landed_at).items():
+        overhead = stage["start"] + stage["steps_gap_and_end"] + stage["sensor_wait"]
+        total_work += stage["work"]
+        total_overhead += overhead
+        print(
+            f"   {stage_name:<7}{int(stage['runs']):>5}{stage['work']:>9.1f}{stage['start']:>16.1f}"
+            f"{stage['steps_gap_and_end']:>17.1f}{stage['sensor_wait']:>15.1f}"
+        )
+    ratio = total_overhead / total_work if total_work else float("inf")
+    print(f"   summed over runs: work {total_work:.1f} s, Dagster overhead {total_overhead:.1f} s ({ratio:.2f} x work)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dates", type=int, default=30, help="dump dates to land (x every source)")
+    parser.add_argument("--workdir", help="keep the instance and data here (default: a temp folder)")
+    args = parser.parse_args()
+    root = Path(args.workdir or tempfile.mkdtemp(prefix="bench-pipeline-"))
+    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    print(f"load before: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
+    sources = load_pipeline_config(load_settings().pipeline_config_path).source_names
+    days = [FIRST_DATE + timedelta(days=n) for n in range(args.dates)]
+    with running_dagster_dev(root) as dev:
+        landed_at = time.time()
+        seed_landing(dev.landing, sources, days)
+        done_at = wait_for_marts(dev, [day.isoformat() for day in days], landed_at)
+        print_report("backfill", run_timings(dev, landed_at), landed_at, done_at, len(days) * len(sources))
+        one_day = FIRST_DATE + timedelta(days=args.dates)
+        one_landed_at = time.time()
+        seed_landing(dev.landing, sources[:1], [one_day])
+        one_done_at = wait_for_marts(dev, [one_day.isoformat()], one_landed_at)
+        print_report("one more dump", run_timings(dev, one_landed_at), one_landed_at, one_done_at, 1)
+    print(f"load after: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
