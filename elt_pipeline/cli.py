@@ -1,4 +1,5 @@
-"""`elt-pipeline`: convert one dump, land sample dumps, or run the local demo with the web UI."""
+"""`elt-pipeline`: convert one dump, onboard a source from a dump, land sample dumps, or run the local
+demo with the web UI."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from elt_pipeline.lib.pipeline_config import load_pipeline_config
+from elt_pipeline.lib.pipeline_config import PipelineConfigError, load_pipeline_config
 from elt_pipeline.lib.sample_data import seed_landing
 from elt_pipeline.settings import PACKAGE_DIR, PROJECT_DIR, LocalSettings, load_settings
 
@@ -95,6 +96,39 @@ def demo(args: argparse.Namespace) -> int:
     return subprocess.call(command, cwd=PROJECT_DIR, env=environment)
 
 
+def add_source(args: argparse.Namespace) -> int:
+    """Onboard a source from a dump: its tables into the pipeline config in use, its dbt sources file."""
+    from elt_pipeline.converter import DumpError
+    from elt_pipeline.defs.dbt.project import DBT_PROJECT_DIR
+    from elt_pipeline.lib.onboarding import OnboardingError
+    from elt_pipeline.lib.onboarding import add_source as onboard
+
+    settings = load_settings()
+    start = date.fromisoformat(args.partitions_start_date) if args.partitions_start_date else None
+    try:
+        done = onboard(
+            args.name,
+            args.from_dump,
+            settings.pipeline_config_path,
+            Path(args.dbt_project or DBT_PROJECT_DIR),
+            dbt_source=args.dbt_source,
+            partitions_start=start,
+        )
+    except (DumpError, OnboardingError, PipelineConfigError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    if not done.written:
+        print(f"{args.name}: no change, {done.config_path} already matches {args.from_dump}")
+        return 0
+    for line in done.diff.lines():
+        print(line)
+    for column, policy in done.suggestions.items():
+        print(f"suggested: {policy} {column} (its name looks personal; review in {done.config_path})")
+    print(f"wrote {done.config_path}")
+    print(f"wrote {done.dbt_sources}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="elt-pipeline", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -120,6 +154,16 @@ def main(argv: list[str] | None = None) -> int:
     demo_parser.add_argument("--host", default="127.0.0.1")
     demo_parser.add_argument("--port", type=int, default=3000)
     demo_parser.set_defaults(handler=demo)
+
+    add_parser = commands.add_parser(
+        "add-source", help="onboard a database from a dump: pipeline config (ELT_PIPELINE_CONFIG) and dbt sources"
+    )
+    add_parser.add_argument("name", help="the source's name (its landing folder)")
+    add_parser.add_argument("--from-dump", required=True, help="a .sql or .sql.gz dump: a path or gs:// URI")
+    add_parser.add_argument("--dbt-project", help="the dbt project to write sources into (default: the project's)")
+    add_parser.add_argument("--dbt-source", help="the dbt source's name (default: the source's name)")
+    add_parser.add_argument("--partitions-start-date", help="YYYY-MM-DD, for a new pipeline config (default: today)")
+    add_parser.set_defaults(handler=add_source)
 
     args = parser.parse_args(argv)
     return args.handler(args)

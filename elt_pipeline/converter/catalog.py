@@ -70,6 +70,10 @@ class Catalog:
         self.triggers = {trigger: table for trigger, table in self.triggers.items() if table != (database, name)}
         return self._tables.pop((database, name), None)
 
+    def source_tables(self) -> list[Table]:
+        """The tables of the converted database, in the order they were created."""
+        return [table for (database, _), table in self._tables.items() if self.converts(database)]
+
     def triggered(self, database: str | None, name: str) -> bool:
         """True if a trigger fires on inserts into the table."""
         return (database, name) in self.triggers.values()

@@ -59,6 +59,9 @@ class ColumnPolicy(_Strict):
 
 class TableConfig(_Strict):
     columns: ColumnPolicy = ColumnPolicy()
+    # Column -> MySQL type, as `elt-pipeline add-source` last read them from a dump: what the next
+    # run compares a newer dump with. Documentation only: the import does not check them.
+    column_types: dict[str, str] = {}
     # A dump may lack this table: the import succeeds and the load empties the table's partition
     # (no rows for that dump date and source). Otherwise a dump without it fails its import.
     optional: bool = False

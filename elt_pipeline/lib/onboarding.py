@@ -1,0 +1,281 @@
+"""`elt-pipeline add-source`: onboard a database from one of its dumps.
+
+Reads the dump's tables (columns, MySQL types, unique keys), compares them with what the
+pipeline config records (`tables.<name>.column_types`), and writes only the difference into the
+config and into the source's dbt sources file: new tables and columns, with a suggested policy
+(`hash` or `exclude`, marked by a comment) for columns whose names look personal; removed ones
+dropped (also from the column policies, which would otherwise name a missing column); changed
+types updated. Comments and everything else in both files are kept (ruamel.yaml round trip).
+
+Every configured table is expected in every source's dump, so a new source can join a config
+only if its dump holds the config's tables (another shard of the same application); a different
+database needs a pipeline config of its own (`ELT_PIPELINE_CONFIG`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from elt_pipeline.converter.dump_schema import read_dump_schema
+from elt_pipeline.converter.schema import Table
+from elt_pipeline.lib.dbt_sources import dbt_sources_path, update_dbt_sources
+from elt_pipeline.lib.pipeline_config import PipelineConfig, load_pipeline_config
+
+SUGGESTION_NOTE = "suggested by add-source (the names look personal): review"
+# A name part -> the policy suggested for a column named with it.
+PERSONAL_NAME_PARTS = {
+    **dict.fromkeys(("email", "mail", "phone", "mobile", "fax", "ip"), "hash"),
+    **dict.fromkeys(("name", "firstname", "lastname", "surname", "username", "login"), "hash"),
+    **dict.fromkeys(("address", "street", "birth", "birthday", "birthdate", "dob"), "exclude"),
+    **dict.fromkeys(("password", "passwd", "secret", "token"), "exclude"),
+}
+_REFERENCE_PARTS = {"id", "key"}  # address_id refers to an address: not personal itself
+
+
+class OnboardingError(ValueError):
+    """The source cannot be onboarded as asked; the message says why and what to do."""
+
+
+def suggested_policy(column: str) -> str | None:
+    """`hash` or `exclude` for a column whose name looks personal (email, phone, name, address,
+    ip, birth, password), else None. References (`address_id`) are not personal."""
+    parts = [part.lower() for part in re.findall(r"[A-Za-z][a-z]*|[0-9]+", column)]
+    if not parts or parts[-1] in _REFERENCE_PARTS:
+        return None
+    return next((PERSONAL_NAME_PARTS[part] for part in parts if part in PERSONAL_NAME_PARTS), None)
+
+
+@dataclass(frozen=True)
+class ColumnChange:
+    table: str
+    column: str
+    old_type: str | None  # None: added
+    new_type: str | None  # None: removed
+
+
+@dataclass
+class SchemaDiff:
+    """What a dump changes in the configured tables."""
+
+    added_tables: dict[str, dict[str, str]] = field(default_factory=dict)  # table -> column -> type
+    removed_tables: list[str] = field(default_factory=list)
+    columns: list[ColumnChange] = field(default_factory=list)  # of tables in both
+
+    def __bool__(self) -> bool:
+        return bool(self.added_tables or self.removed_tables or self.columns)
+
+    def lines(self) -> list[str]:
+        """One line per change: `+ table`, `- table`, `+ column`, `- column`, `~ column old -> new`."""
+        out = [f"+ table {name} ({len(columns)} columns)" for name, columns in self.added_tables.items()]
+        out += [f"- table {name}" for name in self.removed_tables]
+        for change in self.columns:
+            where = f"{change.table}.{change.column}"
+            if change.old_type is None:
+                out.append(f"+ column {where} {change.new_type}")
+            elif change.new_type is None:
+                out.append(f"- column {where}")
+            else:
+                out.append(f"~ column {where} {change.old_type} -> {change.new_type}")
+        return out
+
+
+def diff_schema(known: Mapping[str, Mapping[str, str]], dumped: Mapping[str, Mapping[str, str]]) -> SchemaDiff:
+    """The changes from `known` (table -> column -> MySQL type) to `dumped`, in dump order."""
+    diff = SchemaDiff(
+        added_tables={name: dict(columns) for name, columns in dumped.items() if name not in known},
+        removed_tables=[name for name in known if name not in dumped],
+    )
+    for name, columns in dumped.items():
+        if name not in known:
+            continue
+        before = known[name]
+        diff.columns += [
+            ColumnChange(name, column, None, kind) for column, kind in columns.items() if column not in before
+        ]
+        diff.columns += [
+            ColumnChange(name, column, kind, None) for column, kind in before.items() if column not in columns
+        ]
+        diff.columns += [
+            ColumnChange(name, column, before[column], kind)
+            for column, kind in columns.items()
+            if column in before and before[column] != kind
+        ]
+    return diff
+
+
+@dataclass(frozen=True)
+class Onboarding:
+    """What `add_source` found and wrote."""
+
+    diff: SchemaDiff
+    suggestions: dict[str, str]  # "table.column" -> hash / exclude, for the columns it added
+    config_path: Path
+    dbt_sources: Path
+    written: bool  # False when the config already matched the dump
+
+
+def add_source(
+    name: str,
+    dump: str,
+    config_path: Path,
+    dbt_project_dir: Path,
+    *,
+    dbt_source: str | None = None,
+    partitions_start: date | None = None,
+) -> Onboarding:
+    """Onboard source `name` from `dump` (a path or gs:// URI) into the pipeline config at
+    `config_path` (created if absent) and `<dbt_project_dir>/models/staging/_<dbt_source>__sources.yml`
+    (`dbt_source` defaults to `name`). Both files are replaced whole or not at all."""
+    document = _read_yaml(config_path)
+    current = load_pipeline_config(config_path) if document is not None else None
+    source = current.source(name) if current is not None and name in current.source_names else None
+    with _local_dump(dump) as path:
+        tables = read_dump_schema(path, source.database if source is not None else None)
+    if not tables:
+        raise OnboardingError(f"{dump}: the dump creates no table")
+    if current is not None and source is None:
+        _check_joins(current, name, tables, dump)
+    known = {table: config.column_types for table, config in current.tables.items()} if current else {}
+    dumped = {table.name: {column.name: column.mysql_type for column in table.columns} for table in tables.values()}
+    diff = diff_schema(known, dumped)  # a hand-written table without column_types: its columns are all new
+    sources_file = dbt_sources_path(dbt_project_dir, dbt_source or name)
+    if not diff and source is not None and sources_file.exists():
+        return Onboarding(diff, {}, config_path, sources_file, written=False)
+    if document is None:
+        document = CommentedMap(partitions_start_date=(partitions_start or date.today()).isoformat())
+        document["sources"], document["tables"] = CommentedSeq(), CommentedMap()
+    if source is None:
+        document["sources"].append(CommentedMap(name=name))
+    suggestions = _apply(document["tables"], diff)
+    with _staged(config_path, document) as staged:
+        config = _validated(staged, config_path)
+        sources = update_dbt_sources(_read_yaml(sources_file), dbt_source or name, tables, config, diff)
+        with _staged(sources_file, sources) as dbt:
+            os.replace(dbt, sources_file)
+        os.replace(staged, config_path)
+    return Onboarding(diff, suggestions, config_path, sources_file, written=True)
+
+
+def _check_joins(config: PipelineConfig, name: str, tables: Mapping[str, Table], dump: str) -> None:
+    """A new source shares the config's table set: its dump must hold every required table."""
+    missing = sorted(set(config.required_tables()) - set(tables))
+    if missing:
+        raise OnboardingError(
+            f"{dump}: lacks tables {missing} that every source of this pipeline config "
+            f"({', '.join(config.source_names)}) must dump, so {name!r} cannot join them. A different "
+            "database needs a pipeline config of its own: point ELT_PIPELINE_CONFIG at a new file and re-run."
+        )
+
+
+def _apply(tables: CommentedMap, diff: SchemaDiff) -> dict[str, str]:
+    """Write `diff` into the config's `tables` mapping; the policies suggested for new columns."""
+    suggestions: dict[str, str] = {}
+    for name in diff.removed_tables:
+        del tables[name]
+    for name, columns in diff.added_tables.items():
+        tables[name] = entry = CommentedMap()
+        for column in columns:
+            suggestions |= _suggest(entry, name, column)
+        entry["column_types"] = CommentedMap(columns)
+    for change in diff.columns:
+        entry = tables[change.table]
+        if entry is None:  # `products: {}` reads as an empty mapping, `products:` as None
+            tables[change.table] = entry = CommentedMap()
+        types = entry.setdefault("column_types", CommentedMap())
+        if change.new_type is None:
+            types.pop(change.column, None)
+            _forget(entry.get("columns"), change.column)
+            continue
+        types[change.column] = change.new_type
+        if change.old_type is None:
+            suggestions |= _suggest(entry, change.table, change.column)
+    return suggestions
+
+
+def _suggest(entry: CommentedMap, table: str, column: str) -> dict[str, str]:
+    """Add `column` to the hash or exclude list its name suggests (unless an include list leaves it out)."""
+    policy = suggested_policy(column)
+    policies = entry.get("columns") or CommentedMap()
+    decided = [listed for kind, listed in policies.items() if kind != "include" and column in listed]
+    if policy is None or decided or ("include" in policies and column not in policies["include"]):
+        return {}
+    entry["columns"] = policies
+    if policy not in policies:
+        policies[policy] = CommentedSeq()
+        policies[policy].fa.set_flow_style()
+        policies.yaml_add_eol_comment(SUGGESTION_NOTE, policy)
+    if column not in policies[policy]:
+        policies[policy].append(column)
+    return {f"{table}.{column}": policy}
+
+
+def _forget(policies: CommentedMap | None, column: str) -> None:
+    """Drop a removed column from the include / exclude / hash lists."""
+    for listed in (policies or {}).values():
+        if column in listed:
+            listed.remove(column)
+
+
+def _yaml() -> YAML:
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.width = 120
+    return yaml
+
+
+def _read_yaml(path: Path):
+    """The round-trip document at `path`, or None if there is no file."""
+    return _yaml().load(path.read_text()) if path.exists() else None
+
+
+@contextmanager
+def _staged(path: Path, document) -> Iterator[Path]:
+    """`document` written to a temporary file beside `path` (removed unless the caller moved it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w") as out:
+            _yaml().dump(document, out)
+        yield Path(temporary)
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+
+
+def _validated(staged: Path, destination: Path) -> PipelineConfig:
+    """The staged config, validated as the pipeline will read it."""
+    try:
+        return load_pipeline_config(staged)
+    except ValueError as error:
+        raise OnboardingError(f"{destination}: the updated config would be invalid: {error}") from error
+
+
+@contextmanager
+def _local_dump(dump: str) -> Iterator[Path]:
+    """A local path to read `dump` from: itself, or a temporary download of a gs:// object."""
+    if not dump.startswith("gs://"):
+        if not Path(dump).is_file():
+            raise OnboardingError(f"{dump}: no such dump file")
+        yield Path(dump)
+        return
+    from elt_pipeline.lib.storage.gcs import GcsLanding
+
+    folder, _, name = dump.rpartition("/")
+    landing = GcsLanding(folder)
+    landed = next((found for found in landing.list_from(name, name) if found.key == name), None)
+    if landed is None:
+        raise OnboardingError(f"{dump}: no such object")
+    with tempfile.TemporaryDirectory(prefix="add-source-") as workdir:
+        path = Path(workdir) / name
+        landing.download(landed, path)
+        yield path
