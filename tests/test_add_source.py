@@ -4,6 +4,7 @@ truth. A newer dump's differences are shown and applied, and nothing else in the
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 from dagster import DagsterInstance
 
 from elt_pipeline.definitions import build_definitions
@@ -200,3 +202,114 @@ def _canonical(value) -> str | None:
     if hasattr(value, "hour"):
         return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if value.tzinfo else str(value)
     return str(value)
+
+
+# -- a newer dump --------------------------------------------------------------------------------
+
+
+def newer_sakila_dump(destination: Path) -> Path:
+    """Sakila's dump after a release: customer gains `loyalty_email`, staff loses `picture`,
+    payment.amount widens, film_text is dropped and a `review` table appears."""
+    text = gzip.decompress(SAKILA_DUMP.read_bytes())
+    for table in (b"customer", b"staff", b"film_text"):  # rows whose columns change: not in this dump
+        text = re.sub(rb"INSERT INTO `" + table + rb"` VALUES\n.*?\);\n", b"", text, count=1, flags=re.S)
+    text = re.sub(rb"CREATE TABLE `film_text` \(.*?;\n", b"", text, count=1, flags=re.S)
+    edits = [
+        (
+            b"  `email` varchar(50) DEFAULT NULL,\n  `address_id`",
+            b"  `email` varchar(50) DEFAULT NULL,\n  `loyalty_email` varchar(50) DEFAULT NULL,\n  `address_id`",
+        ),
+        (b"  `picture` blob DEFAULT NULL,\n", b""),
+        (b"  `amount` decimal(5,2) NOT NULL,", b"  `amount` decimal(7,2) NOT NULL,"),
+        (
+            b"\n-- Dump completed",
+            b"\nCREATE TABLE `review` (\n  `review_id` int(11) NOT NULL,\n  `film_id` smallint(5)"
+            b" unsigned NOT NULL,\n  `body` text,\n  PRIMARY KEY (`review_id`)\n);\n\n-- Dump completed",
+        ),
+    ]
+    for old, new in edits:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    destination.write_bytes(gzip.compress(text))
+    return destination
+
+
+def test_a_newer_dump_shows_and_applies_only_its_difference(tmp_path):
+    config_path, dbt_dir = tmp_path / "pipeline.yaml", dbt_project_copy(tmp_path)
+    dbt_file = dbt_dir / "models" / "staging" / "_sakila__sources.yml"
+
+    def add_source(dump: Path) -> subprocess.CompletedProcess:
+        return run_cli(
+            "add-source", "sakila", "--from-dump", str(dump), "--dbt-project", str(dbt_dir), config=config_path
+        )
+
+    assert add_source(SAKILA_DUMP).returncode == 0
+    # The user reviews: a comment, a decision on a suggestion, a description in the dbt file.
+    reviewed = config_path.read_text().replace("sources:\n", "sources:  # reviewed by the data team\n")
+    reviewed = reviewed.replace(
+        "hash: [name]  # suggested", "hash: []  # category names are not personal; was suggested"
+    )
+    config_path.write_text(reviewed)
+    dbt_file.write_text(
+        dbt_file.read_text().replace("- name: actor\n", "- name: actor\n        description: Film actors.\n")
+    )
+    before, dbt_before = load_pipeline_config(config_path), yaml.safe_load(dbt_file.read_text())
+
+    result = add_source(newer_sakila_dump(tmp_path / "newer.sql.gz"))
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[:6] == [
+        "+ table review (3 columns)",
+        "- table film_text",
+        "+ column customer.loyalty_email varchar(50)",
+        "~ column payment.amount decimal(5,2) -> decimal(7,2)",
+        "- column staff.picture",
+        f"suggested: hash customer.loyalty_email (its name looks personal; review in {config_path})",
+    ]
+    after = load_pipeline_config(config_path)
+    changed = {"review", "film_text", "customer", "staff", "payment"}
+    assert {name: table for name, table in after.tables.items() if name not in changed} == {
+        name: table for name, table in before.tables.items() if name not in changed
+    }
+    assert "film_text" not in after.tables
+    assert after.tables["review"].column_types == {
+        "review_id": "int(11)",
+        "film_id": "smallint(5) unsigned",
+        "body": "text",
+    }
+    assert after.tables["customer"].columns.hash == ("first_name", "last_name", "email", "loyalty_email")
+    assert "picture" not in after.tables["staff"].column_types
+    assert after.tables["payment"].column_types["amount"] == "decimal(7,2)"
+    text = config_path.read_text()
+    assert "sources:  # reviewed by the data team\n" in text
+    assert "hash: []  # category names are not personal; was suggested" in text
+
+    dbt_after = yaml.safe_load(dbt_file.read_text())
+    tables = {table["name"]: table for table in dbt_after["sources"][0]["tables"]}
+    old_tables = {table["name"]: table for table in dbt_before["sources"][0]["tables"]}
+    assert tables["actor"]["description"] == "Film actors."
+    assert {name: table for name, table in tables.items() if name not in changed} == {
+        name: table for name, table in old_tables.items() if name not in changed
+    }
+    assert "film_text" not in tables and "review" in tables
+    columns = {table: {column["name"]: column for column in tables[table]["columns"]} for table in tables}
+    assert "picture" not in columns["staff"]
+    assert columns["customer"]["loyalty_email"]["description"].startswith("Salted SHA-256")
+    assert columns["payment"]["amount"]["data_type"] == "decimal(7,2)"
+
+    # The same dump again: nothing to do, nothing written.
+    snapshot = (config_path.read_bytes(), dbt_file.read_bytes())
+    again = add_source(tmp_path / "newer.sql.gz")
+    assert again.returncode == 0 and "no change" in again.stdout
+    assert (config_path.read_bytes(), dbt_file.read_bytes()) == snapshot
+
+
+def test_a_cut_dump_changes_nothing(tmp_path):
+    config_path, dbt_dir = tmp_path / "pipeline.yaml", dbt_project_copy(tmp_path)
+    cut = tmp_path / "cut.sql"
+    text = gzip.decompress(SAKILA_DUMP.read_bytes())
+    cut.write_bytes(text[: text.index(b"CREATE TABLE `rental`")])  # a cut dump would drop tables
+    result = run_cli("add-source", "sakila", "--from-dump", str(cut), "--dbt-project", str(dbt_dir), config=config_path)
+    assert result.returncode == 1
+    assert f"{cut}" in result.stderr and "truncated dump" in result.stderr and "line" in result.stderr
+    assert not config_path.exists() and not list(dbt_dir.rglob("_sakila__sources.yml"))

@@ -10,26 +10,40 @@ from pathlib import Path
 
 from .catalog import Catalog
 from .errors import DumpError, Problem
+from .profile import DumpProfile
 from .reader import Comment, Insert, Reader
 from .schema import Table, alter_table, parse_create_table
 from .source import DumpSource
-from .statements import classify
+from .statements import Action, classify
 from .tokenizer import Tokenizer
 
 
-def read_dump_schema(dump_path: Path, database: str | None = None) -> dict[str, Table]:
+def read_dump_schema(
+    dump_path: Path, database: str | None = None, *, accept_unconfirmed_end: bool = False
+) -> dict[str, Table]:
     """Table name -> definition of the tables of the dump's source database (`database`, else the
-    one database it holds), in dump order. Raises `DumpError` naming the file, table and line."""
-    catalog = Catalog(database)
+    one database it holds), in dump order. A dump cut short (which would lack tables) is refused
+    as `convert_dump` refuses it. Raises `DumpError` naming the file, table and line."""
+    catalog, profile = Catalog(database), DumpProfile()
     source = DumpSource(Path(dump_path), None)
     chunks = source.chunks()
     try:
         reader = Reader(chunks)
         for item in reader.statements():
             if isinstance(item, Insert):
+                profile.statement(None)
                 _skip_values(reader, catalog, item)
-            elif not isinstance(item, Comment):
-                _follow(catalog, item.text.decode("utf-8", errors="replace"), item.line)
+            elif isinstance(item, Comment):
+                if (named := profile.comment(item)) is not None:
+                    catalog.declare_database(named, header=True)
+            else:
+                text = item.text.decode("utf-8", errors="replace")
+                action = classify(text)
+                profile.statement(action)
+                _follow(catalog, action, text, item.line)
+        end = profile.end(reader.last_byte == b"\n")
+        if end.signal is None and (end.truncated or not accept_unconfirmed_end):
+            raise Problem(f"truncated dump: {end.problem}", line=reader.last_line)
         catalog.check_source()
     except Problem as problem:
         raise DumpError(problem.reason, file=str(dump_path), table=problem.table, line=problem.line) from None
@@ -38,9 +52,8 @@ def read_dump_schema(dump_path: Path, database: str | None = None) -> dict[str, 
     return {table.name: table for table in catalog.source_tables()}
 
 
-def _follow(catalog: Catalog, text: str, line: int) -> None:
+def _follow(catalog: Catalog, action: Action, text: str, line: int) -> None:
     """Apply one statement's effect on the table definitions."""
-    action = classify(text)
     if action.kind == "use":
         catalog.use(action.names[0][1])
     elif action.kind == "create_database":

@@ -140,7 +140,10 @@ def add_source(
     current = load_pipeline_config(config_path) if document is not None else None
     source = current.source(name) if current is not None and name in current.source_names else None
     with _local_dump(dump) as path:
-        tables = read_dump_schema(path, source.database if source is not None else None)
+        options = (
+            {"database": source.database, "accept_unconfirmed_end": source.accept_unconfirmed_end} if source else {}
+        )
+        tables = read_dump_schema(path, **options)
     if not tables:
         raise OnboardingError(f"{dump}: the dump creates no table")
     if current is not None and source is None:
