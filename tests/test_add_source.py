@@ -22,8 +22,10 @@ from dagster import DagsterInstance
 
 from elt_pipeline.definitions import build_definitions
 from elt_pipeline.defs.dbt.project import DBT_PROJECT_DIR, dbt_executable, dbt_vars
-from elt_pipeline.lib.onboarding import ColumnChange, diff_schema, suggested_policy
+from elt_pipeline.lib.onboarding import suggested_policy
 from elt_pipeline.lib.pipeline_config import load_pipeline_config
+from elt_pipeline.lib.sample_data import SourceHistory, write_dump
+from elt_pipeline.lib.schema_diff import ColumnChange, diff_schema
 from elt_pipeline.settings import DEFAULT_PIPELINE_CONFIG, load_settings
 from tests.support.corpus import corpus_dir
 from tests.support.orchestration import FOLLOW_UP_SENSOR, LANDING_SENSOR, LOAD_JOB, InProcessDaemon
@@ -100,6 +102,29 @@ def test_diff_lists_added_removed_and_retyped_in_dump_order():
         ColumnChange("a", "id", "int", "bigint"),
     ]
     assert not diff_schema(dumped, dumped)
+    hand_written = diff_schema({"a": {}}, {"a": {"id": "int"}})
+    assert hand_written.recorded == {"a": {"id": "int"}} and not hand_written.columns
+
+
+def test_a_shard_joins_the_shop_sources_and_the_hand_written_config_stays(tmp_path):
+    """A new shop database (same tables): its source is added, the column types recorded, and
+    nothing the user wrote changes (no policy suggested for columns replicated already)."""
+    config = tmp_path / "pipeline.yaml"
+    shutil.copyfile(DEFAULT_PIPELINE_CONFIG, config)
+    dump = write_dump(SourceHistory("shop_jp").snapshot(date(2024, 1, 2)), tmp_path / "shop_jp.sql.gz")
+    dbt_dir = tmp_path / "dbt"
+    result = run_cli("add-source", "shop_jp", "--from-dump", str(dump), "--dbt-project", str(dbt_dir), config=config)
+
+    assert result.returncode == 0, result.stderr
+    assert "= table customers: column types recorded (8 columns)" in result.stdout
+    assert "suggested" not in result.stdout
+    before, after = load_pipeline_config(DEFAULT_PIPELINE_CONFIG), load_pipeline_config(config)
+    assert after.source_names == [*before.source_names, "shop_jp"]
+    assert {name: table.columns for name, table in after.tables.items()} == {
+        name: table.columns for name, table in before.tables.items()
+    }
+    assert after.tables["orders"].column_types["ordered_at"] == "datetime(3)"
+    assert "exclude: [password_hash]   # never leaves production" in config.read_text()
 
 
 def test_a_different_database_cannot_join_the_shop_sources(tmp_path, sakila_dump):

@@ -12,15 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from elt_pipeline.converter.schema import Column, Table
 from elt_pipeline.lib.pipeline_config import ColumnPolicy, PipelineConfig
-
-if TYPE_CHECKING:
-    from elt_pipeline.lib.onboarding import SchemaDiff
+from elt_pipeline.lib.schema_diff import ColumnChange, SchemaDiff
 
 RAW_KEY_PREFIX = "raw"  # the raw table assets' keys: raw/<table> (defs/raw_tables.py)
 RAW_SCHEMA = "{{ var('raw_dataset', 'elt_raw') }}"
@@ -108,7 +105,7 @@ def _column(column: Column, policy: ColumnPolicy) -> CommentedMap:
     return entry
 
 
-def _change_column(entry: CommentedMap, table: Table, policy: ColumnPolicy, change) -> None:
+def _change_column(entry: CommentedMap, table: Table, policy: ColumnPolicy, change: ColumnChange) -> None:
     """Apply one column change to a dbt table entry."""
     columns = entry.setdefault("columns", CommentedSeq())
     if change.new_type is None:

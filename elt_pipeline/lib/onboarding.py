@@ -19,7 +19,7 @@ import re
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -30,6 +30,7 @@ from elt_pipeline.converter.dump_schema import read_dump_schema
 from elt_pipeline.converter.schema import Table
 from elt_pipeline.lib.dbt_sources import dbt_sources_path, update_dbt_sources
 from elt_pipeline.lib.pipeline_config import PipelineConfig, load_pipeline_config
+from elt_pipeline.lib.schema_diff import SchemaDiff, diff_schema
 
 SUGGESTION_NOTE = "suggested by add-source (the names look personal): review"
 # A name part -> the policy suggested for a column named with it.
@@ -53,64 +54,6 @@ def suggested_policy(column: str) -> str | None:
     if not parts or parts[-1] in _REFERENCE_PARTS:
         return None
     return next((PERSONAL_NAME_PARTS[part] for part in parts if part in PERSONAL_NAME_PARTS), None)
-
-
-@dataclass(frozen=True)
-class ColumnChange:
-    table: str
-    column: str
-    old_type: str | None  # None: added
-    new_type: str | None  # None: removed
-
-
-@dataclass
-class SchemaDiff:
-    """What a dump changes in the configured tables."""
-
-    added_tables: dict[str, dict[str, str]] = field(default_factory=dict)  # table -> column -> type
-    removed_tables: list[str] = field(default_factory=list)
-    columns: list[ColumnChange] = field(default_factory=list)  # of tables in both
-
-    def __bool__(self) -> bool:
-        return bool(self.added_tables or self.removed_tables or self.columns)
-
-    def lines(self) -> list[str]:
-        """One line per change: `+ table`, `- table`, `+ column`, `- column`, `~ column old -> new`."""
-        out = [f"+ table {name} ({len(columns)} columns)" for name, columns in self.added_tables.items()]
-        out += [f"- table {name}" for name in self.removed_tables]
-        for change in self.columns:
-            where = f"{change.table}.{change.column}"
-            if change.old_type is None:
-                out.append(f"+ column {where} {change.new_type}")
-            elif change.new_type is None:
-                out.append(f"- column {where}")
-            else:
-                out.append(f"~ column {where} {change.old_type} -> {change.new_type}")
-        return out
-
-
-def diff_schema(known: Mapping[str, Mapping[str, str]], dumped: Mapping[str, Mapping[str, str]]) -> SchemaDiff:
-    """The changes from `known` (table -> column -> MySQL type) to `dumped`, in dump order."""
-    diff = SchemaDiff(
-        added_tables={name: dict(columns) for name, columns in dumped.items() if name not in known},
-        removed_tables=[name for name in known if name not in dumped],
-    )
-    for name, columns in dumped.items():
-        if name not in known:
-            continue
-        before = known[name]
-        diff.columns += [
-            ColumnChange(name, column, None, kind) for column, kind in columns.items() if column not in before
-        ]
-        diff.columns += [
-            ColumnChange(name, column, kind, None) for column, kind in before.items() if column not in columns
-        ]
-        diff.columns += [
-            ColumnChange(name, column, before[column], kind)
-            for column, kind in columns.items()
-            if column in before and before[column] != kind
-        ]
-    return diff
 
 
 @dataclass(frozen=True)
@@ -150,7 +93,7 @@ def add_source(
         _check_joins(current, name, tables, dump)
     known = {table: config.column_types for table, config in current.tables.items()} if current else {}
     dumped = {table.name: {column.name: column.mysql_type for column in table.columns} for table in tables.values()}
-    diff = diff_schema(known, dumped)  # a hand-written table without column_types: its columns are all new
+    diff = diff_schema(known, dumped)
     sources_file = dbt_sources_path(dbt_project_dir, dbt_source or name)
     if not diff and source is not None and sources_file.exists():
         return Onboarding(diff, {}, config_path, sources_file, written=False)
@@ -190,11 +133,13 @@ def _apply(tables: CommentedMap, diff: SchemaDiff) -> dict[str, str]:
         for column in columns:
             suggestions |= _suggest(entry, name, column)
         entry["column_types"] = CommentedMap(columns)
+    for name, columns in diff.recorded.items():
+        if tables[name] is None:  # `products: {}` reads as an empty mapping, `products:` as None
+            tables[name] = CommentedMap()
+        tables[name]["column_types"] = CommentedMap(columns)
     for change in diff.columns:
         entry = tables[change.table]
-        if entry is None:  # `products: {}` reads as an empty mapping, `products:` as None
-            tables[change.table] = entry = CommentedMap()
-        types = entry.setdefault("column_types", CommentedMap())
+        types = entry["column_types"]
         if change.new_type is None:
             types.pop(change.column, None)
             _forget(entry.get("columns"), change.column)
