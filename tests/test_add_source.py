@@ -22,9 +22,9 @@ from dagster import DagsterInstance
 
 from elt_pipeline.definitions import build_definitions
 from elt_pipeline.defs.dbt.project import DBT_PROJECT_DIR, dbt_executable, dbt_vars
-from elt_pipeline.lib.onboarding import suggested_policy
+from elt_pipeline.lib.onboarding import add_source, suggested_policy
 from elt_pipeline.lib.pipeline_config import load_pipeline_config
-from elt_pipeline.lib.sample_data import SourceHistory, write_dump
+from elt_pipeline.lib.sample_data import SourceHistory, render_dump, write_dump
 from elt_pipeline.lib.schema_diff import ColumnChange, diff_schema
 from elt_pipeline.settings import DEFAULT_PIPELINE_CONFIG, load_settings
 from tests.support.corpus import corpus_dir
@@ -276,12 +276,12 @@ def test_a_newer_dump_shows_and_applies_only_its_difference(tmp_path, sakila_dum
     config_path, dbt_dir = tmp_path / "pipeline.yaml", dbt_project_copy(tmp_path)
     dbt_file = dbt_dir / "models" / "staging" / "_sakila__sources.yml"
 
-    def add_source(dump: Path) -> subprocess.CompletedProcess:
+    def onboard(dump: Path) -> subprocess.CompletedProcess:
         return run_cli(
             "add-source", "sakila", "--from-dump", str(dump), "--dbt-project", str(dbt_dir), config=config_path
         )
 
-    assert add_source(SAKILA_DUMP).returncode == 0
+    assert onboard(sakila_dump).returncode == 0
     # The user reviews: a comment, a decision on a suggestion, a description in the dbt file.
     reviewed = config_path.read_text().replace("sources:\n", "sources:  # reviewed by the data team\n")
     reviewed = reviewed.replace(
@@ -293,7 +293,7 @@ def test_a_newer_dump_shows_and_applies_only_its_difference(tmp_path, sakila_dum
     )
     before, dbt_before = load_pipeline_config(config_path), yaml.safe_load(dbt_file.read_text())
 
-    result = add_source(newer_sakila_dump(tmp_path / "newer.sql.gz"))
+    result = onboard(newer_sakila_dump(tmp_path / "newer.sql.gz"))
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[:6] == [
@@ -337,7 +337,7 @@ def test_a_newer_dump_shows_and_applies_only_its_difference(tmp_path, sakila_dum
 
     # The same dump again: nothing to do, nothing written.
     snapshot = (config_path.read_bytes(), dbt_file.read_bytes())
-    again = add_source(tmp_path / "newer.sql.gz")
+    again = onboard(tmp_path / "newer.sql.gz")
     assert again.returncode == 0 and "no change" in again.stdout
     assert (config_path.read_bytes(), dbt_file.read_bytes()) == snapshot
 
@@ -351,3 +351,21 @@ def test_a_cut_dump_changes_nothing(tmp_path, sakila_dump):
     assert result.returncode == 1
     assert f"{cut}" in result.stderr and "truncated dump" in result.stderr and "line" in result.stderr
     assert not config_path.exists() and not list(dbt_dir.rglob("_sakila__sources.yml"))
+
+
+def test_an_optional_table_the_dump_lacks_stays_configured(tmp_path):
+    config = tmp_path / "pipeline.yaml"
+    config.write_text(
+        DEFAULT_PIPELINE_CONFIG.read_text().replace("  order_items: {}", "  order_items: {optional: true}")
+    )
+    text = render_dump(SourceHistory("shop_eu").snapshot(date(2024, 1, 2)))
+    text = re.sub(r"CREATE TABLE `order_items` \(.*?;\n", "", text, count=1, flags=re.S)
+    text, inserts = re.subn(r"INSERT INTO `order_items` VALUES .*?;\n", "", text)
+    assert inserts > 0
+    dump = tmp_path / "shop_eu.sql"
+    dump.write_text(text)
+
+    done = add_source("shop_eu", str(dump), config, tmp_path / "dbt")
+
+    assert done.diff.removed_tables == []
+    assert load_pipeline_config(config).tables["order_items"].optional

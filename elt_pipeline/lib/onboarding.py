@@ -78,7 +78,9 @@ def add_source(
 ) -> Onboarding:
     """Onboard source `name` from `dump` (a path or gs:// URI) into the pipeline config at
     `config_path` (created if absent) and `<dbt_project_dir>/models/staging/_<dbt_source>__sources.yml`
-    (`dbt_source` defaults to `name`). Both files are replaced whole or not at all."""
+    (`dbt_source` defaults to `name`). Each file is written beside itself, then renamed over it;
+    nothing is written when the dump or the updated config is invalid. A table marked `optional`
+    that the dump lacks stays configured."""
     document = _read_yaml(config_path)
     current = load_pipeline_config(config_path) if document is not None else None
     source = current.source(name) if current is not None and name in current.source_names else None
@@ -94,6 +96,7 @@ def add_source(
     known = {table: config.column_types for table, config in current.tables.items()} if current else {}
     dumped = {table.name: {column.name: column.mysql_type for column in table.columns} for table in tables.values()}
     diff = diff_schema(known, dumped)
+    diff.removed_tables = [table for table in diff.removed_tables if not current.tables[table].optional]
     sources_file = dbt_sources_path(dbt_project_dir, dbt_source or name)
     if not diff and source is not None and sources_file.exists():
         return Onboarding(diff, {}, config_path, sources_file, written=False)
