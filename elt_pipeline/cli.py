@@ -15,7 +15,7 @@ import yaml
 
 from elt_pipeline.lib.pipeline_config import PipelineConfigError, load_pipeline_config
 from elt_pipeline.lib.sample_data import seed_landing
-from elt_pipeline.settings import PACKAGE_DIR, PROJECT_DIR, LocalSettings, load_settings
+from elt_pipeline.settings import DBT_PROJECT_DIR, PACKAGE_DIR, PROJECT_DIR, LocalSettings, load_settings
 
 DEMO_FIRST_DATE = date(2024, 1, 1)
 DEMO_DAYS = 3
@@ -99,11 +99,13 @@ def demo(args: argparse.Namespace) -> int:
 def add_source(args: argparse.Namespace) -> int:
     """Onboard a source from a dump: its tables into the pipeline config in use, its dbt sources file."""
     from elt_pipeline.converter import DumpError
-    from elt_pipeline.defs.dbt.project import DBT_PROJECT_DIR
     from elt_pipeline.lib.onboarding import OnboardingError
     from elt_pipeline.lib.onboarding import add_source as onboard
 
     settings = load_settings()
+    if args.dbt_project is None and not DBT_PROJECT_DIR.exists():
+        print(f"error: no dbt project at {DBT_PROJECT_DIR} (an installed package): pass --dbt-project", file=sys.stderr)
+        return 2
     start = date.fromisoformat(args.partitions_start_date) if args.partitions_start_date else None
     try:
         done = onboard(

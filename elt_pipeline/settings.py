@@ -17,6 +17,7 @@ from typing import Literal
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
 DEFAULT_PIPELINE_CONFIG = PACKAGE_DIR / "pipeline.yaml"
+DBT_PROJECT_DIR = PROJECT_DIR / "dbt_project"  # a source checkout
 
 # Names shared with terraform/ and dbt_project/ (tests check they agree).
 DEFAULT_RAW_DATASET = "elt_raw"

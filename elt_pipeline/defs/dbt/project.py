@@ -15,9 +15,8 @@ from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-from elt_pipeline.settings import PACKAGE_DIR, PROJECT_DIR, Settings
+from elt_pipeline.settings import DBT_PROJECT_DIR, PACKAGE_DIR, Settings
 
-DBT_PROJECT_DIR = PROJECT_DIR / "dbt_project"  # a source checkout
 PACKAGED_DBT_PROJECT_DIR = PACKAGE_DIR / "dbt_project"  # where prepare-and-package copies it
 
 
