@@ -343,6 +343,38 @@ def check_vm_private(tree: dict[str, Module]) -> list[str]:
     return problems
 
 
+IAP_RANGE_REF = "${local.iap_tcp_forwarding_range}"
+
+
+def check_ui_allowlisted(tree: dict[str, Module]) -> list[str]:
+    """The UI is reached only through IAP: the one ingress allow rule is from IAP's TCP-forwarding
+    range, tunnel rights are granted per member on the VM alone (never project-wide), and no
+    load balancer or external address exposes port 3000."""
+    problems = []
+    network = tree.get("modules/network")
+    iap_range = (network.locals.get("iap_tcp_forwarding_range") if network else None) or ""
+    if iap_range != "35.235.240.0/20":
+        problems.append(f"IAP TCP-forwarding range is {iap_range!r}, not 35.235.240.0/20")
+    for mod_name, mod in tree.items():
+        for rtype, rname, body in mod.resources():
+            allowed_from = body.get("source_ranges")
+            if rtype == "google_compute_firewall" and body.get("allow") and allowed_from != [IAP_RANGE_REF]:
+                problems.append(f"{mod_name}: firewall {rname} allows ingress from {body.get('source_ranges')}")
+            if rtype in (
+                "google_compute_global_forwarding_rule",
+                "google_compute_forwarding_rule",
+                "google_compute_address",
+            ):
+                problems.append(f"{mod_name}: {rtype}.{rname} exposes the VM beyond IAP")
+            if rtype.startswith("google_project_iam") and "iap." in str(body.get("role", "")):
+                problems.append(f"{mod_name}: {rtype}.{rname} grants IAP rights project-wide")
+    runtime = tree.get("modules/dagster_runtime")
+    grants = [b for t, _, b in runtime.resources() if t == "google_iap_tunnel_instance_iam_member"] if runtime else []
+    if not grants or grants[0].get("for_each") != "${toset(var.ui_members)}":
+        problems.append("IAP tunnel access is not granted per member of var.ui_members on the VM")
+    return problems
+
+
 def check_no_secret_values(tree: dict[str, Module]) -> list[str]:
     problems = []
     for mod_name, mod in tree.items():
@@ -546,6 +578,7 @@ CHECKERS = [
     check_dagster_home_matches_image,
     check_readme_builds_the_dockerfile,
     check_monitoring,
+    check_ui_allowlisted,
 ]
 
 
@@ -781,6 +814,13 @@ MUTATIONS = [
     (check_monitoring, "modules/monitoring/main.tf", 'jsonPayload.container.name=\\"/elt-daemon\\"', "true"),
     (check_monitoring, "modules/monitoring/main.tf", "    condition_threshold {", "    condition_absent {"),
     (check_monitoring, "main.tf", "  alert_emails             = var.alert_emails\n", ""),
+    (check_ui_allowlisted, "modules/network/main.tf", '"35.235.240.0/20"', '"0.0.0.0/0"'),
+    (
+        check_ui_allowlisted,
+        "modules/dagster_runtime/main.tf",
+        "  for_each = toset(var.ui_members)\n\n  project  = var.project_id\n  zone ",
+        '  for_each = toset(concat(var.ui_members, ["allUsers"]))\n\n  project  = var.project_id\n  zone ',
+    ),
     (check_provider_pins, "versions.tf", 'version = ">= 6.14.0, < 8.0.0"', 'version = ">= 6.14.0"'),
 ]
 
