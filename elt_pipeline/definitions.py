@@ -2,10 +2,13 @@
 
     landing --landed_dumps--> import_dump --loads_and_dbt--> raw/<table> (load_raw_tables)
             --loads_and_dbt--> dbt models (dbt_build) <--ml_marts_daily_refresh
+    any failed run --run_failure_alerts--> webhook / e-mail (when configured)
 
 `dagster dev -w workspace.yaml` loads `defs` (lazily: importing this module builds nothing),
 configured from the environment (`settings`); tests call `build_definitions` with their own.
 """
+
+import logging
 
 from dagster import Definitions, definitions
 
@@ -16,6 +19,7 @@ from elt_pipeline.defs.partitions import dump_date_partitions, dump_partitions
 from elt_pipeline.defs.raw_tables import build_raw_tables
 from elt_pipeline.defs.resources import build_resources
 from elt_pipeline.defs.schedules import build_ml_refresh_schedule
+from elt_pipeline.defs.sensors.alerts import build_run_failure_alert_sensor
 from elt_pipeline.defs.sensors.follow_up import build_follow_up_sensor
 from elt_pipeline.defs.sensors.landing import build_landed_dump_sensor
 from elt_pipeline.lib.pipeline_config import load_pipeline_config
@@ -45,10 +49,17 @@ def build_definitions(settings: Settings) -> Definitions:
     # 4. Every morning: refresh the ML marts.
     daily_refresh = build_ml_refresh_schedule(dbt_job)
 
+    # 5. Any run fails (a blocking check failing fails its run): tell someone.
+    alerts = build_run_failure_alert_sensor(settings.alerts)
+    if alerts is None:
+        logging.getLogger(__name__).warning(
+            "no alerts: set ELT_ALERT_WEBHOOK_URL and/or ELT_ALERT_SMTP_HOST (deploy/env.example) to report failed runs"
+        )
+
     return Definitions(
         assets=[raw_tables, dbt_models],
         jobs=[import_job, load_job, dbt_job],
-        sensors=[landed_dumps, loads_and_dbt],
+        sensors=[landed_dumps, loads_and_dbt, *([alerts] if alerts else [])],
         schedules=[daily_refresh],
         resources=build_resources(settings, config),
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -39,6 +39,33 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True, kw_only=True)
+class EmailSettings:
+    """An SMTP server and who gets the alert e-mails."""
+
+    host: str
+    port: int = 587
+    starttls: bool = True
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    sender: str
+    recipients: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlertSettings:
+    """Where failed runs are reported: a Slack-compatible incoming webhook and/or e-mail.
+    Neither set: no alert sensor."""
+
+    webhook_url: str | None = field(default=None, repr=False)  # the URL is the webhook's secret
+    email: EmailSettings | None = None
+    ui_base_url: str = "http://localhost:3000"  # links to runs in the Dagster UI
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.webhook_url or self.email)
+
+
+@dataclass(frozen=True, kw_only=True)
 class _CommonSettings:
     pipeline_config_path: Path
     raw_dataset: str
@@ -46,6 +73,7 @@ class _CommonSettings:
     marts_dataset: str
     hash_salt: str
     salt_from_environment: bool  # True: the UI shows `EnvVar("ELT_HASH_SALT")`, never the value
+    alerts: AlertSettings = AlertSettings()
 
     def dataset_of_layer(self, layer: str) -> str:
         """The dataset (schema) a dbt layer's models live in."""
@@ -105,6 +133,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         staging_dataset=environ.get("ELT_STAGING_DATASET", DEFAULT_STAGING_DATASET),
         marts_dataset=environ.get("ELT_MARTS_DATASET", DEFAULT_MARTS_DATASET),
         salt_from_environment=HASH_SALT_VARIABLE in environ,
+        alerts=load_alert_settings(environ),
     )
     if env == "local":
         return _local(environ, common)
@@ -160,3 +189,39 @@ def _gs_uri(environ: Mapping[str, str], variable: str, default: str) -> str:
     if not value.startswith("gs://") or len(value) <= len("gs://"):
         raise SettingsError(f"{variable}={value!r} is not a gs://bucket[/prefix] URI, but ELT_ENV is 'gcp'")
     return value.rstrip("/")
+
+
+def load_alert_settings(environ: Mapping[str, str]) -> AlertSettings:
+    """Alert destinations from `ELT_ALERT_*` variables (both environments)."""
+    return AlertSettings(
+        webhook_url=environ.get("ELT_ALERT_WEBHOOK_URL") or None,
+        email=_email(environ),
+        ui_base_url=environ.get("ELT_UI_BASE_URL", AlertSettings.ui_base_url).rstrip("/"),
+    )
+
+
+def _email(environ: Mapping[str, str]) -> EmailSettings | None:
+    host = environ.get("ELT_ALERT_SMTP_HOST")
+    recipients = tuple(r.strip() for r in environ.get("ELT_ALERT_EMAIL_TO", "").split(",") if r.strip())
+    if not host and not recipients:
+        return None
+    sender = environ.get("ELT_ALERT_EMAIL_FROM")
+    if not (host and recipients and sender):
+        raise SettingsError(
+            "e-mail alerts need ELT_ALERT_SMTP_HOST, ELT_ALERT_EMAIL_FROM and ELT_ALERT_EMAIL_TO (comma-separated)"
+        )
+    port = environ.get("ELT_ALERT_SMTP_PORT", "587")
+    if not port.isdigit():
+        raise SettingsError(f"ELT_ALERT_SMTP_PORT={port!r} is not a port number")
+    starttls = environ.get("ELT_ALERT_SMTP_STARTTLS", "true").lower()
+    if starttls not in ("true", "false"):
+        raise SettingsError(f"ELT_ALERT_SMTP_STARTTLS={starttls!r} must be true or false")
+    return EmailSettings(
+        host=host,
+        port=int(port),
+        starttls=starttls == "true",
+        username=environ.get("ELT_ALERT_SMTP_USER") or None,
+        password=environ.get("ELT_ALERT_SMTP_PASSWORD") or None,
+        sender=sender,
+        recipients=recipients,
+    )

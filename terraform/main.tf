@@ -164,6 +164,8 @@ module "dagster_runtime" {
 
   hash_salt_secret_id   = module.secrets.hash_salt_secret_id
   pg_password_secret_id = module.secrets.dagster_pg_password_secret_id
+  alert_secret_ids      = module.secrets.alert_secret_ids
+  alert_env             = var.alert_env
 
   # Non-secret environment of the pipeline (elt_pipeline/settings.py); the module adds the
   # DAGSTER_PG_* values it creates.
@@ -176,10 +178,25 @@ module "dagster_runtime" {
     ELT_STAGING_DATASET         = module.bigquery.dataset_ids["staging"]
     ELT_MARTS_DATASET           = module.bigquery.dataset_ids["marts"]
     ELT_BQ_LOCATION             = var.bq_location
+    ELT_UI_BASE_URL             = var.dagster_ui_base_url
     DAGSTER_COMPUTE_LOGS_BUCKET = module.storage.compute_logs_bucket
   }
 
   depends_on = [google_project_service.apis, google_kms_crypto_key_iam_member.cmek]
+}
+
+module "monitoring" {
+  source = "./modules/monitoring"
+
+  project_id               = var.project_id
+  name_prefix              = var.name_prefix
+  labels                   = local.labels
+  vm_name                  = module.dagster_runtime.vm_name
+  vm_instance_id           = module.dagster_runtime.vm_instance_id
+  alert_emails             = var.alert_emails
+  notification_channel_ids = var.alert_notification_channel_ids
+
+  depends_on = [google_project_service.apis]
 }
 
 # Object-level access logs of the buckets (instead of legacy usage-log buckets).

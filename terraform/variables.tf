@@ -256,6 +256,45 @@ variable "dagster_ui_members" {
   }
 }
 
+variable "dagster_ui_base_url" {
+  type        = string
+  description = "Base URL of the Dagster UI as operators open it (ELT_UI_BASE_URL: the link in run-failure alerts). The IAP tunnel's local end by default."
+  default     = "http://localhost:3000"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Alerts
+# ---------------------------------------------------------------------------------------------
+variable "alert_emails" {
+  type        = list(string)
+  description = "E-mail addresses notified by the Cloud Monitoring policies (VM down, daemon silent, container errors)."
+  default     = []
+
+  validation {
+    condition     = alltrue([for e in var.alert_emails : can(regex("^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}$", e))])
+    error_message = "Each alert e-mail must be an address such as oncall@example.com."
+  }
+}
+
+variable "alert_notification_channel_ids" {
+  type        = list(string)
+  description = "Existing Cloud Monitoring notification channels (projects/P/notificationChannels/N, e.g. Slack) the policies notify too."
+  default     = []
+}
+
+variable "alert_env" {
+  type        = map(string)
+  description = "Non-secret ELT_ALERT_* variables of the run_failure_alerts sensor (SMTP host, port, sender, recipients; deploy/env.example). The webhook URL and the SMTP password are secrets: add them as versions of the alert secrets (README)."
+  default     = {}
+
+  validation {
+    condition = alltrue([
+      for k in keys(var.alert_env) : startswith(k, "ELT_ALERT_") && !contains(["ELT_ALERT_WEBHOOK_URL", "ELT_ALERT_SMTP_PASSWORD"], k)
+    ])
+    error_message = "alert_env takes ELT_ALERT_* variables only, never ELT_ALERT_WEBHOOK_URL or ELT_ALERT_SMTP_PASSWORD (Secret Manager)."
+  }
+}
+
 # ---------------------------------------------------------------------------------------------
 # Network
 # ---------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,8 @@ NAME_ARGS = ("name", "account_id", "secret_id", "dataset_id", "repository_id")
 # Settings env vars that only exist for local mode or tests, not for a deployment.
 LOCAL_ONLY_ENV = {"ELT_DATA_DIR", "ELT_DUCKDB_PATH", "ELT_PIPELINE_CONFIG", "ELT_BQ_API_ENDPOINT"}
 SECRET_ENV = {"ELT_HASH_SALT", "DAGSTER_PG_PASSWORD"}
+# The alert sensor's variables: optional; the operator's via var.alert_env, these two from Secret Manager.
+ALERT_SECRET_ENV = {"ELT_ALERT_WEBHOOK_URL", "ELT_ALERT_SMTP_PASSWORD"}
 # Every variable the production instance (deploy/dagster.yaml) reads, but the secret password.
 DAGSTER_ENV = set(re.findall(r"env: ([A-Z0-9_]+)", (DEPLOY / "dagster.yaml").read_text())) - {"DAGSTER_PG_PASSWORD"}
 
@@ -340,6 +343,38 @@ def check_vm_private(tree: dict[str, Module]) -> list[str]:
     return problems
 
 
+IAP_RANGE_REF = "${local.iap_tcp_forwarding_range}"
+
+
+def check_ui_allowlisted(tree: dict[str, Module]) -> list[str]:
+    """The UI is reached only through IAP: the one ingress allow rule is from IAP's TCP-forwarding
+    range, tunnel rights are granted per member on the VM alone (never project-wide), and no
+    load balancer or external address exposes port 3000."""
+    problems = []
+    network = tree.get("modules/network")
+    iap_range = (network.locals.get("iap_tcp_forwarding_range") if network else None) or ""
+    if iap_range != "35.235.240.0/20":
+        problems.append(f"IAP TCP-forwarding range is {iap_range!r}, not 35.235.240.0/20")
+    for mod_name, mod in tree.items():
+        for rtype, rname, body in mod.resources():
+            allowed_from = body.get("source_ranges")
+            if rtype == "google_compute_firewall" and body.get("allow") and allowed_from != [IAP_RANGE_REF]:
+                problems.append(f"{mod_name}: firewall {rname} allows ingress from {body.get('source_ranges')}")
+            if rtype in (
+                "google_compute_global_forwarding_rule",
+                "google_compute_forwarding_rule",
+                "google_compute_address",
+            ):
+                problems.append(f"{mod_name}: {rtype}.{rname} exposes the VM beyond IAP")
+            if rtype.startswith("google_project_iam") and "iap." in str(body.get("role", "")):
+                problems.append(f"{mod_name}: {rtype}.{rname} grants IAP rights project-wide")
+    runtime = tree.get("modules/dagster_runtime")
+    grants = [b for t, _, b in runtime.resources() if t == "google_iap_tunnel_instance_iam_member"] if runtime else []
+    if not grants or grants[0].get("for_each") != "${toset(var.ui_members)}":
+        problems.append("IAP tunnel access is not granted per member of var.ui_members on the VM")
+    return problems
+
+
 def check_no_secret_values(tree: dict[str, Module]) -> list[str]:
     problems = []
     for mod_name, mod in tree.items():
@@ -428,7 +463,16 @@ def check_pipeline_env_outputs(tree: dict[str, Module]) -> list[str]:
         if runtime.outputs.get("env", {}).get("value") != "${local.env}":
             problems.append("dagster_runtime output env is not local.env")
     env = set(passed_env) | set(added)
-    needed = (settings_env_names() - LOCAL_ONLY_ENV - SECRET_ENV) | DAGSTER_ENV | {"ELT_ENV"}
+    alert_env = {name for name in settings_env_names() if name.startswith("ELT_ALERT_")}
+    needed = (settings_env_names() - LOCAL_ONLY_ENV - SECRET_ENV - alert_env) | DAGSTER_ENV | {"ELT_ENV"}
+    if root.modules.get("dagster_runtime", {}).get("alert_env") != "${var.alert_env}" or (
+        runtime and "var.alert_env" not in str(runtime.locals.get("env", ""))
+    ):
+        problems.append("the VM's environment does not take var.alert_env (ELT_ALERT_* of the operator)")
+    secrets_module = tree.get("modules/secrets")
+    alert_secrets = secrets_module.outputs.get("alert_secret_ids", {}).get("value", {}) if secrets_module else {}
+    if not isinstance(alert_secrets, dict) or set(alert_secrets) != ALERT_SECRET_ENV:
+        problems.append(f"secrets output alert_secret_ids keys are not {sorted(ALERT_SECRET_ENV)}")
     for name in sorted(needed - env):
         problems.append(f"pipeline_env lacks {name}")
     for name in sorted(env & SECRET_ENV):
@@ -438,6 +482,45 @@ def check_pipeline_env_outputs(tree: dict[str, Module]) -> list[str]:
     secret_env = outputs.get("secret_env", {}).get("value", {})
     if not isinstance(secret_env, dict) or set(secret_env) != SECRET_ENV:
         problems.append(f"output secret_env keys are not {sorted(SECRET_ENV)}")
+    return problems
+
+
+def check_monitoring(tree: dict[str, Module]) -> list[str]:
+    """Alert policies for the VM down (uptime absent), the daemon silent (its log lines absent)
+    and error logs (a log-based metric), each notifying the channels from variables."""
+    monitoring = tree.get("modules/monitoring")
+    if not monitoring:
+        return ["no modules/monitoring"]
+    problems = []
+    policies = {name: body for t, name, body in monitoring.resources() if t == "google_monitoring_alert_policy"}
+    metrics = {name: body for t, name, body in monitoring.resources() if t == "google_logging_metric"}
+    expected = {
+        "vm_down": ("condition_absent", "compute.googleapis.com/instance/uptime"),
+        "daemon_down": ("condition_absent", "logging.googleapis.com/user/${google_logging_metric.daemon_lines.name}"),
+        "container_errors": (
+            "condition_threshold",
+            "logging.googleapis.com/user/${google_logging_metric.container_errors.name}",
+        ),
+    }
+    for name, (kind, metric) in expected.items():
+        policy = policies.get(name)
+        if not policy:
+            problems.append(f"no alert policy {name}")
+            continue
+        condition = block(block(policy, "conditions"), kind)
+        if f'metric.type="{metric}"' not in condition.get("filter", ""):
+            problems.append(f"alert policy {name}: {kind} is not on {metric}")
+        if policy.get("notification_channels") != "${local.channels}":
+            problems.append(f"alert policy {name} does not notify local.channels")
+    if "/elt-daemon" not in metrics.get("daemon_lines", {}).get("filter", ""):
+        problems.append("log metric daemon_lines does not count the elt-daemon container's lines")
+    if "ERROR" not in metrics.get("container_errors", {}).get("filter", ""):
+        problems.append("log metric container_errors does not match error lines")
+    if "var.alert_emails" not in str(monitoring.locals.get("channels", "")) + monitoring.text():
+        problems.append("no notification channel from var.alert_emails")
+    passed = tree[""].modules.get("monitoring", {})
+    if passed.get("alert_emails") != "${var.alert_emails}" or passed.get("vm_instance_id") is None:
+        problems.append("root does not pass alert_emails and the VM's instance id to modules/monitoring")
     return problems
 
 
@@ -494,6 +577,8 @@ CHECKERS = [
     check_provider_pins,
     check_dagster_home_matches_image,
     check_readme_builds_the_dockerfile,
+    check_monitoring,
+    check_ui_allowlisted,
 ]
 
 
@@ -521,6 +606,7 @@ def test_every_tf_file_parses_and_layout_is_complete(tree):
         "modules/iam",
         "modules/secrets",
         "modules/dagster_runtime",
+        "modules/monitoring",
     } <= set(tree)
     for name, mod in tree.items():
         assert mod.files, f"{name or 'root'} has no .tf file"
@@ -713,6 +799,28 @@ MUTATIONS = [
         "docker build -f ../elt_pipeline/deploy/Dockerfile ",
         "docker build ",
     ),
+    (
+        check_pipeline_env_outputs,
+        "modules/dagster_runtime/main.tf",
+        "var.pipeline_env, var.alert_env,",
+        "var.pipeline_env,",
+    ),
+    (
+        check_monitoring,
+        "modules/monitoring/main.tf",
+        'metric.type=\\"compute.googleapis.com/instance/uptime\\"',
+        'metric.type=\\"compute.googleapis.com/instance/cpu/utilization\\"',
+    ),
+    (check_monitoring, "modules/monitoring/main.tf", 'jsonPayload.container.name=\\"/elt-daemon\\"', "true"),
+    (check_monitoring, "modules/monitoring/main.tf", "    condition_threshold {", "    condition_absent {"),
+    (check_monitoring, "main.tf", "  alert_emails             = var.alert_emails\n", ""),
+    (check_ui_allowlisted, "modules/network/main.tf", '"35.235.240.0/20"', '"0.0.0.0/0"'),
+    (
+        check_ui_allowlisted,
+        "modules/dagster_runtime/main.tf",
+        "  for_each = toset(var.ui_members)\n\n  project  = var.project_id\n  zone ",
+        '  for_each = toset(concat(var.ui_members, ["allUsers"]))\n\n  project  = var.project_id\n  zone ',
+    ),
     (check_provider_pins, "versions.tf", 'version = ">= 6.14.0, < 8.0.0"', 'version = ">= 6.14.0"'),
 ]
 
@@ -733,14 +841,24 @@ def test_checker_catches_broken_tree(tmp_path, checker, file, old, new):
     assert checker(tree) != [], f"{checker.__name__} did not notice: {old!r} -> {new!r}"
 
 
-def test_cloud_init_renders_to_valid_cloud_config():
-    """Render the template the way templatefile() would (for loop + ${} vars) and parse it."""
+def render_loops(template: str, maps: dict[str, dict[str, str]]) -> str:
+    """Expand each `%{ for k, v in NAME ~}...%{ endfor ~}` of `template` over `maps[NAME]`."""
+
+    def expand(match: re.Match) -> str:
+        key, value, name, body = match.groups()
+        return "".join(body.replace(f"${{{key}}}", k).replace(f"${{{value}}}", v) for k, v in maps.pop(name).items())
+
+    text = re.sub(r"%\{ for (\w+), (\w+) in (\w+) ~\}\n(.*?)%\{ endfor ~\}\n", expand, template, flags=re.S)
+    assert not maps, f"loops not found: {sorted(maps)}"
+    return text
+
+
+def test_cloud_init_renders_to_valid_cloud_config(tmp_path):
+    """Render the template the way templatefile() would (for loops + ${} vars) and parse it."""
     template = (TERRAFORM / "modules/dagster_runtime/templates/cloud-init.yaml.tftpl").read_text()
-    loop = re.search(r"%\{ for key, value in env ~\}\n(.*?)%\{ endfor ~\}\n", template, re.S)
-    assert loop, "env loop not found"
-    env = {"ELT_ENV": "gcp", "DAGSTER_PG_HOST": "10.0.0.3"}
-    text = template.replace(
-        loop.group(0), "".join(loop.group(1).replace("${key}", k).replace("${value}", v) for k, v in env.items())
+    alert_secrets = {"ELT_ALERT_WEBHOOK_URL": "projects/1/secrets/webhook"}
+    text = render_loops(
+        template, {"env": {"ELT_ENV": "gcp", "DAGSTER_PG_HOST": "10.0.0.3"}, "alert_secret_ids": alert_secrets}
     )
     for name in ("image", "registry_host", "hash_salt_secret_id", "pg_password_secret_id"):
         text = text.replace(f"${{{name}}}", f"sample-{name}")
@@ -748,5 +866,9 @@ def test_cloud_init_renders_to_valid_cloud_config():
     config = yaml.safe_load(text)
     files = {f["path"]: f for f in config["write_files"]}
     assert files["/etc/elt/pipeline.env"]["content"].splitlines() == ["ELT_ENV=gcp", "DAGSTER_PG_HOST=10.0.0.3"]
-    assert files["/etc/elt/fetch-secrets.sh"]["permissions"] == "0700"
+    fetch = files["/etc/elt/fetch-secrets.sh"]
+    assert fetch["permissions"] == "0700"
+    assert "fetch projects/1/secrets/webhook" in fetch["content"] and "ELT_ALERT_WEBHOOK_URL=" in fetch["content"]
+    (tmp_path / "fetch-secrets.sh").write_text(fetch["content"])
+    subprocess.run(["bash", "-n", str(tmp_path / "fetch-secrets.sh")], check=True)
     assert any("systemctl start" in c for c in config["runcmd"])

@@ -155,6 +155,7 @@ def test_production_stack_imports_a_landed_dump_into_the_marts(tmp_path, emulato
             "DAGSTER_PG_USER": postgres.user,
             "DAGSTER_PG_PASSWORD": postgres.password,
             "DAGSTER_COMPUTE_LOGS_BUCKET": logs_bucket,
+            "ELT_UI_BASE_URL": f"http://127.0.0.1:{web_port}",  # links in run-failure alerts
         }
         emulator_only = {"STORAGE_EMULATOR_HOST": emulators.gcs.endpoint, "ELT_BQ_API_ENDPOINT": emulators.bq.endpoint}
         try:

@@ -9,7 +9,7 @@ locals {
   db_name = "dagster"
   db_user = "dagster"
 
-  env = merge(var.pipeline_env, {
+  env = merge(var.pipeline_env, var.alert_env, {
     DAGSTER_HOME    = var.dagster_home
     DAGSTER_PG_HOST = google_sql_database_instance.dagster.private_ip_address
     DAGSTER_PG_PORT = "5432" # Cloud SQL for PostgreSQL's port on its private IP
@@ -213,6 +213,7 @@ resource "google_compute_instance" "dagster" {
       env                   = local.env
       hash_salt_secret_id   = var.hash_salt_secret_id
       pg_password_secret_id = var.pg_password_secret_id
+      alert_secret_ids      = var.alert_secret_ids
     })
   }
 

@@ -47,3 +47,8 @@ output "artifact_registry_repository" {
   description = "Docker repository for the code location image (<host>/<project>/<repo>)."
   value       = "${local.registry_host}/${var.project_id}/${google_artifact_registry_repository.images.repository_id}"
 }
+
+output "vm_instance_id" {
+  description = "Numeric instance id of the Dagster VM (label of its metrics and logs)."
+  value       = google_compute_instance.dagster.instance_id
+}

@@ -120,3 +120,14 @@ variable "pipeline_env" {
   type        = map(string)
   description = "Non-secret pipeline environment (ELT_*, DAGSTER_COMPUTE_LOGS_BUCKET); DAGSTER_PG_* are added here."
 }
+
+variable "alert_secret_ids" {
+  type        = map(string)
+  description = "Optional secrets of the alert sensor by variable (ELT_ALERT_WEBHOOK_URL, ELT_ALERT_SMTP_PASSWORD): written to the code location's environment when they have a version."
+}
+
+variable "alert_env" {
+  type        = map(string)
+  description = "Non-secret ELT_ALERT_* variables of the alert sensor."
+  default     = {}
+}

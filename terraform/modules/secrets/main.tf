@@ -12,6 +12,15 @@ locals {
       id          = "${var.name_prefix}-dagster-pg-password"
       description = "Password of the dagster Cloud SQL user (DAGSTER_PG_PASSWORD)."
     }
+    # Optional: without a version, no webhook / no SMTP login (the VM skips them).
+    alert_webhook_url = {
+      id          = "${var.name_prefix}-alert-webhook-url"
+      description = "Slack-compatible incoming webhook URL of the run-failure alerts (ELT_ALERT_WEBHOOK_URL). Optional."
+    }
+    alert_smtp_password = {
+      id          = "${var.name_prefix}-alert-smtp-password"
+      description = "SMTP password of the run-failure alert e-mails (ELT_ALERT_SMTP_PASSWORD). Optional."
+    }
   }
 
   accessor_bindings = {
