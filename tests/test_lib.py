@@ -27,7 +27,9 @@ SOURCES = ["shop_eu", "shop_us"]
 def test_the_shipped_config_is_valid():
     config = load_pipeline_config(DEFAULT_PIPELINE_CONFIG)
     assert config.source_names == ["shop_eu", "shop_us", "shop_apac"]
-    assert not config.tables["customers"].columns.keeps("password_hash")
+    policy = config.tables["customers"].columns
+    assert not policy.keeps("password_hash") and policy.hashes("email") and policy.keeps("full_name")
+    assert not policy.keeps("phone") and policy.unlisted(["id", "email", "phone"]) == ["phone"]
 
 
 @pytest.mark.parametrize(
@@ -37,6 +39,10 @@ def test_the_shipped_config_is_valid():
         (
             "partitions_start_date: 2024-01-01\nsources: [{name: a}]\n"
             "tables: {t: {columns: {hash: [x], exclude: [x]}}}",
+            "tables.t.columns",
+        ),
+        (  # with a column policy new columns are excluded by default: the kept ones must be listed
+            "partitions_start_date: 2024-01-01\nsources: [{name: a}]\ntables: {t: {columns: {hash: [x]}}}",
             "tables.t.columns",
         ),
         ("partitions_start_date: someday\nsources: [{name: a}]\ntables: {t: {}}", "partitions_start_date"),

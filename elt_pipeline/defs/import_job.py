@@ -146,6 +146,9 @@ def _convert_op(config: PipelineConfig):
                 {"missing_tables": ", ".join(missing)},
             )
         manifest = manifest.with_partition(partition.source_db, partition.dump_date, fetched.landed.uri)
+        for name, table in manifest.tables.items():
+            if table.unlisted_columns:
+                context.log.warning(f"{name}: columns not listed in the pipeline config: {table.describe_unlisted()}")
         context.log.info(
             "converted: " + ", ".join(f"{name}={table.row_count:,}" for name, table in manifest.tables.items())
         )
