@@ -82,8 +82,9 @@ class ColumnPolicy(_Strict):
         return [column for column in columns if not self._listed(column)]
 
     def unknown_columns(self, columns: Iterable[str]) -> list[str]:
-        """The columns this policy names that are not among `columns` (a typo would leak a column)."""
-        return sorted((set(self.include or ()) | set(self.exclude) | set(self.hash)) - set(columns))
+        """The excluded or hashed columns not among `columns` (a typo would leak a column). An
+        `include` column the dump lacks is not one: the raw table's schema check reports it."""
+        return sorted((set(self.exclude) | set(self.hash)) - set(columns))
 
 
 class TableConfig(_Strict):

@@ -107,6 +107,13 @@ def test_columns_the_policy_does_not_list_follow_new_columns(tmp_path, new_colum
     assert list(rows(tmp_path / "out", manifest, "people")[0]) == kept
 
 
+def test_an_included_column_the_dump_lacks_is_no_error(tmp_path):
+    dump = write_dump(tmp_path / "d.sql", ROWS)
+    policy = ColumnPolicy(include=("id", "name", "dropped_since"), exclude=("born",), hash=("score",))
+    manifest = convert_dump(dump, tmp_path / "out", policies={"people": policy})
+    assert [c.name for c in manifest.tables["people"].columns] == ["id", "name", "score"]
+
+
 def test_the_default_for_a_policy_without_an_include_list_is_refused():
     with pytest.raises(ValueError, match="`include` must list the columns replicated"):
         ColumnPolicy(hash=("email",))
