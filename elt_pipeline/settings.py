@@ -25,8 +25,14 @@ DEFAULT_STAGING_DATASET = "elt_staging"
 DEFAULT_MARTS_DATASET = "elt_marts"
 DEFAULT_BQ_LOCATION = "EU"
 HASH_SALT_VARIABLE = "ELT_HASH_SALT"
-LOCAL_DEVELOPMENT_SALT = "local-development-salt"  # local demo only; gcp refuses it
-EXAMPLE_SALT = "change-me-from-secret-manager"  # the placeholder in deploy/env.example; gcp refuses it
+# The hashing salt when ELT_HASH_SALT is unset locally: public, so development only (the import
+# logs a warning when it hashes with it); gcp refuses it, and the example placeholder.
+LOCAL_DEVELOPMENT_SALT = "local-development-only-salt"
+EXAMPLE_SALT = "change-me-from-secret-manager"  # the placeholder in deploy/env.example
+PLACEHOLDER_SALTS = {
+    LOCAL_DEVELOPMENT_SALT: "the local development-only default",
+    EXAMPLE_SALT: "the example placeholder of deploy/env.example",
+}
 
 
 def default_bucket_name(project: str, purpose: Literal["landing", "parquet", "dagster-logs"]) -> str:
@@ -171,8 +177,11 @@ def _gcp(environ: Mapping[str, str], common: dict) -> GcpSettings:
     salt = environ.get(HASH_SALT_VARIABLE)
     if not salt:
         raise SettingsError("ELT_ENV=gcp needs ELT_HASH_SALT (from Secret Manager)")
-    if salt in (EXAMPLE_SALT, LOCAL_DEVELOPMENT_SALT):
-        raise SettingsError("ELT_HASH_SALT is a placeholder: set the secret's real value (from Secret Manager)")
+    if salt in PLACEHOLDER_SALTS:
+        raise SettingsError(
+            f"ELT_HASH_SALT is {PLACEHOLDER_SALTS[salt]}, a public value with which anyone could confirm "
+            "guesses of a hashed column's values: ELT_ENV=gcp needs the secret's real value (from Secret Manager)"
+        )
     return GcpSettings(
         landing_uri=_gs_uri(environ, "ELT_LANDING_URI", f"gs://{default_bucket_name(project, 'landing')}"),
         parquet_uri=_gs_uri(environ, "ELT_PARQUET_URI", f"gs://{default_bucket_name(project, 'parquet')}"),

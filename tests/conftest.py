@@ -1,5 +1,6 @@
-"""Real parts shared by the test modules: the GCP emulators (one pair per session) and the
-dbt manifests every definitions build reads (parsed once per session, as a deployment does)."""
+"""Real parts shared by the test modules: a MariaDB server and the GCP emulators (one each per
+session) and the dbt manifests every definitions build reads (parsed once per session, as a
+deployment does)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from tests.support.emulators import (
     start_fake_gcs,
     unavailable_reason,
 )
+from tests.support.mariadb import MariaDB, missing_binaries
 from tests.support.required import skip_or_fail
 
 # dagster-dbt's preparer runs `dbt` from PATH: the one beside this interpreter, venv activated or not.
@@ -37,6 +39,17 @@ def prepare_dbt_manifests() -> None:
 @pytest.fixture(scope="session", autouse=True)
 def dbt_manifests() -> None:
     prepare_dbt_manifests()
+
+
+@pytest.fixture(scope="session")
+def mariadb(tmp_path_factory) -> Iterator[MariaDB]:
+    """A running private MariaDB server; skipped when not installed, except under CI=true where it fails."""
+    missing = missing_binaries()
+    if missing:
+        skip_or_fail(f"MariaDB not installed (missing {', '.join(missing)}); run .ci/install-mariadb.sh")
+    server = MariaDB.start(tmp_path_factory.mktemp("mariadb"))
+    yield server
+    server.stop()
 
 
 EMULATOR_PROJECT = "elt-emulated"

@@ -15,6 +15,7 @@ import pytest
 from dagster import AssetKey, DagsterEventType, DagsterRunStatus, RunsFilter
 
 from elt_pipeline.lib.sample_data import SourceHistory, dump_content, seed_landing
+from elt_pipeline.settings import LOCAL_DEVELOPMENT_SALT
 from tests.support.dagster_dev import DagsterDev, running_dagster_dev
 from tests.support.expected import FEATURE_COLUMNS, assert_features_equal, expected_customer_features
 from tests.support.pipelines import RAW_TABLES
@@ -87,7 +88,7 @@ def assert_marts_hold_the_landed_dumps(dev: DagsterDev) -> None:
             [day, source],
         )
         actual = {row[0]: dict(zip(FEATURE_COLUMNS, row[1:])) for row in rows}
-        assert_features_equal(actual, expected_customer_features(snapshot, "local-development-salt"))
+        assert_features_equal(actual, expected_customer_features(snapshot, LOCAL_DEVELOPMENT_SALT))
 
 
 def test_landed_dumps_are_imported_loaded_and_built_once_per_date(dev):

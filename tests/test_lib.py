@@ -16,7 +16,16 @@ from elt_pipeline.lib.storage.layout import BadDumpPath, parse_dump_key
 from elt_pipeline.lib.storage.local import LocalLanding, LocalParquetStore
 from elt_pipeline.lib.warehouse import Partition, SchemaDriftError, StagedTable
 from elt_pipeline.lib.warehouse.duckdb import DuckDBWarehouse
-from elt_pipeline.settings import DEFAULT_PIPELINE_CONFIG, GcpSettings, LocalSettings, SettingsError, load_settings
+from elt_pipeline.settings import (
+    DEFAULT_PIPELINE_CONFIG,
+    EXAMPLE_SALT,
+    LOCAL_DEVELOPMENT_SALT,
+    PACKAGE_DIR,
+    GcpSettings,
+    LocalSettings,
+    SettingsError,
+    load_settings,
+)
 
 SOURCES = ["shop_eu", "shop_us"]
 
@@ -27,7 +36,9 @@ SOURCES = ["shop_eu", "shop_us"]
 def test_the_shipped_config_is_valid():
     config = load_pipeline_config(DEFAULT_PIPELINE_CONFIG)
     assert config.source_names == ["shop_eu", "shop_us", "shop_apac"]
-    assert not config.tables["customers"].columns.keeps("password_hash")
+    policy = config.tables["customers"].columns
+    assert not policy.keeps("password_hash") and policy.hashes("email") and policy.keeps("full_name")
+    assert not policy.keeps("phone") and policy.unlisted(["id", "email", "phone"]) == ["phone"]
 
 
 @pytest.mark.parametrize(
@@ -37,6 +48,10 @@ def test_the_shipped_config_is_valid():
         (
             "partitions_start_date: 2024-01-01\nsources: [{name: a}]\n"
             "tables: {t: {columns: {hash: [x], exclude: [x]}}}",
+            "tables.t.columns",
+        ),
+        (  # with a column policy new columns are excluded by default: the kept ones must be listed
+            "partitions_start_date: 2024-01-01\nsources: [{name: a}]\ntables: {t: {columns: {hash: [x]}}}",
             "tables.t.columns",
         ),
         ("partitions_start_date: someday\nsources: [{name: a}]\ntables: {t: {}}", "partitions_start_date"),
@@ -63,10 +78,22 @@ def test_gcp_settings_require_a_project_and_a_salt():
     assert settings.parquet_uri == "gs://acme-ml-elt-parquet"
 
 
-@pytest.mark.parametrize("salt", ["change-me-from-secret-manager", "local-development-salt"])
-def test_gcp_refuses_a_placeholder_salt(salt):
-    with pytest.raises(SettingsError, match="placeholder"):
+@pytest.mark.parametrize(
+    ("salt", "named"),
+    [
+        ("change-me-from-secret-manager", "example placeholder"),
+        (LOCAL_DEVELOPMENT_SALT, "local development-only default"),
+    ],
+)
+def test_gcp_refuses_a_placeholder_salt(salt, named):
+    with pytest.raises(SettingsError, match=f"ELT_HASH_SALT is the {named}.*Secret Manager"):
         load_settings({"ELT_ENV": "gcp", "ELT_GCP_PROJECT": "p", "ELT_HASH_SALT": salt})
+
+
+def test_the_example_environment_holds_the_placeholder_gcp_refuses():
+    example = (PACKAGE_DIR / "deploy" / "env.example").read_text()
+    assert f"ELT_HASH_SALT={EXAMPLE_SALT}\n" in example and LOCAL_DEVELOPMENT_SALT in example
+    assert "development-only" in LOCAL_DEVELOPMENT_SALT
 
 
 @pytest.mark.parametrize(

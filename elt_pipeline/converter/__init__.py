@@ -19,8 +19,10 @@ line, and leaves nothing behind in `out_dir`.
   and named in the manifest.
 - Types map faithfully (details in `mysql_types`); zero dates become NULL and are counted.
 - Hashed columns (column policy) hold sha256(salt + the value's bytes, text as UTF-8) as hex,
-  computed without typing the value; NULL stays NULL. No error message quotes a value of a
-  hashed or excluded column (tokenizer errors quote no input bytes at all).
+  computed without typing the value; NULL stays NULL. Excluded columns are skipped by the
+  tokenizer, never converted. No error message quotes a value of a hashed or excluded column
+  (tokenizer errors quote no input bytes at all). A column the policy does not list follows its
+  `new_columns` (excluded, hashed or in clear) and is named in the manifest (`unlisted_columns`).
 
 The VALUES tokenizer is a C extension built by `pip install`; a pure-Python twin with
 identical output is used when it is not built (or with ELT_PURE_PYTHON_TOKENIZER=1).

@@ -203,7 +203,17 @@ class TableOutput:
             excluded_columns=[name for name, mapping in zip(self.columns, self.mappings) if mapping is None],
             omitted_columns=[column.name for column in self.table.columns if column.name not in present],
             duplicates_dropped=self.dropped,
+            unlisted_columns=self._unlisted(),
         )
+
+    def _unlisted(self) -> dict[str, str]:
+        """Columns of the dump the policy does not list -> what was done with them."""
+        if self.policy is None:
+            return {}
+        return {
+            name: "hashed" if self.hashes(name) else "in clear" if self.keeps(name) else "excluded"
+            for name in self.policy.unlisted(self.columns)
+        }
 
 
 def _compares_bytes(collation: str | None) -> bool:

@@ -35,6 +35,7 @@ from elt_pipeline.lib.manifest import Manifest
 from elt_pipeline.lib.pipeline_config import PipelineConfig
 from elt_pipeline.lib.storage import LandedFile, Landing
 from elt_pipeline.lib.storage.layout import BadDumpPath, is_temporary, newest_dump, parse_dump_key
+from elt_pipeline.settings import HASH_SALT_VARIABLE, LOCAL_DEVELOPMENT_SALT
 
 TRANSIENT_RETRY = RetryPolicy(max_retries=3, delay=5, backoff=Backoff.EXPONENTIAL)
 
@@ -115,6 +116,12 @@ def _convert_op(config: PipelineConfig):
         partition = partition_of(context.partition_key)
         source = config.source(partition.source_db)
         out_dir = Path(fetched.work_dir) / "staged"
+        if converter.uses_development_salt:
+            context.log.warning(
+                f"hashing with the local development-only salt {LOCAL_DEVELOPMENT_SALT!r} "
+                f"({HASH_SALT_VARIABLE} unset): it is public, so anyone can test guesses of a hashed value; "
+                f"for real data set {HASH_SALT_VARIABLE} (ELT_ENV=gcp refuses this one)"
+            )
         try:
             manifest = convert_dump(
                 Path(fetched.local_path),
@@ -146,6 +153,9 @@ def _convert_op(config: PipelineConfig):
                 {"missing_tables": ", ".join(missing)},
             )
         manifest = manifest.with_partition(partition.source_db, partition.dump_date, fetched.landed.uri)
+        for name, table in manifest.tables.items():
+            if table.unlisted_columns:
+                context.log.warning(f"{name}: columns not listed in the pipeline config: {table.describe_unlisted()}")
         context.log.info(
             "converted: " + ", ".join(f"{name}={table.row_count:,}" for name, table in manifest.tables.items())
         )

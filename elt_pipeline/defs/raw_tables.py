@@ -42,6 +42,7 @@ ROW_COUNT_CHECK = "row_count_matches_manifest"
 SCHEMA_CHECK = "schema_unchanged"
 CONSISTENT_CHECK = "partition_consistent"
 NOT_EMPTIED_CHECK = "not_emptied"
+COLUMNS_LISTED_CHECK = "columns_listed"
 # Blocking checks whose failure holds the dump date back from dbt (`loads_and_dbt`).
 DBT_BLOCKING_CHECKS = (ROW_COUNT_CHECK, CONSISTENT_CHECK, NOT_EMPTIED_CHECK)
 HELD_BACK_METADATA = "dbt_held_back_by"  # the blocking checks that failed ("" when none)
@@ -100,6 +101,16 @@ def _specs(config: PipelineConfig) -> tuple[list[AssetSpec], list[AssetCheckSpec
                 SCHEMA_CHECK,
                 asset=key,
                 description="Warns when this load adds columns or lacks columns the table has.",
+            )
+        )
+        checks.append(
+            AssetCheckSpec(
+                COLUMNS_LISTED_CHECK,
+                asset=key,
+                description=(
+                    "Warns when the dump holds a column the table's column policy does not list, "
+                    "and says what its `new_columns` policy did with it (excluded, hashed or in clear)."
+                ),
             )
         )
     return specs, checks
@@ -259,4 +270,23 @@ def _check_results(
             severity=AssetCheckSeverity.WARN,
             metadata={"added_columns": loaded.added_columns, "absent_columns": loaded.absent_columns},
         ),
+        _columns_listed(key, listed),
     ]
+
+
+def _columns_listed(key: AssetKey, listed: TableManifest | None) -> AssetCheckResult:
+    """Warn about columns the column policy does not list, naming what the import did with each."""
+    unlisted = listed.unlisted_columns if listed else {}
+    return AssetCheckResult(
+        asset_key=key,
+        check_name=COLUMNS_LISTED_CHECK,
+        passed=not unlisted,
+        severity=AssetCheckSeverity.WARN,
+        description=(
+            f"columns not listed in the pipeline config: {listed.describe_unlisted()}; "
+            "list each in the table's column policy (include, hash or exclude)"
+            if unlisted
+            else "every column of the dump is listed in the pipeline config (or the table has no column policy)"
+        ),
+        metadata={"unlisted_columns": MetadataValue.json(unlisted)},
+    )

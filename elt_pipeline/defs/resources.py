@@ -11,6 +11,7 @@ from abc import ABC, abstractmethod
 
 from dagster import ConfigurableResource, EnvVar
 from dagster_dbt import DbtCliResource
+from pydantic import Field
 
 from elt_pipeline.defs.dbt.project import dbt_executable, dbt_project
 from elt_pipeline.lib.pipeline_config import PipelineConfig
@@ -20,7 +21,7 @@ from elt_pipeline.lib.storage.local import LocalLanding, LocalParquetStore
 from elt_pipeline.lib.warehouse import Warehouse
 from elt_pipeline.lib.warehouse.bigquery import BigQueryWarehouse
 from elt_pipeline.lib.warehouse.duckdb import DuckDBWarehouse
-from elt_pipeline.settings import HASH_SALT_VARIABLE, GcpSettings, LocalSettings, Settings
+from elt_pipeline.settings import HASH_SALT_VARIABLE, LOCAL_DEVELOPMENT_SALT, GcpSettings, LocalSettings, Settings
 
 # Every step that writes the warehouse (raw loads, dbt) takes a slot of this pool, however its
 # run was launched (sensor, UI, backfill). Local: 1 slot, a DuckDB file has one writer.
@@ -105,8 +106,16 @@ class BigQueryWarehouseResource(WarehouseResource):
 class ConverterResource(ConfigurableResource):
     """Converter options that are secrets or limits, not code."""
 
-    hash_salt: str
+    hash_salt: str = Field(
+        description=f"Salt of the `hash` column policy: {HASH_SALT_VARIABLE}; when unset locally, "
+        f"{LOCAL_DEVELOPMENT_SALT!r}, for development only (gcp refuses it)"
+    )
     max_dump_bytes: int
+
+    @property
+    def uses_development_salt(self) -> bool:
+        """True when hashing with the public local default (ELT_HASH_SALT unset): development only."""
+        return self.hash_salt == LOCAL_DEVELOPMENT_SALT
 
 
 def build_resources(settings: Settings, config: PipelineConfig) -> dict[str, object]:

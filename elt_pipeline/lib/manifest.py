@@ -33,6 +33,13 @@ class TableManifest:
     excluded_columns: list[str] = field(default_factory=list)
     omitted_columns: list[str] = field(default_factory=list)  # declared but absent from the INSERTs
     duplicates_dropped: int = 0  # rows REPLACE / INSERT IGNORE made the server drop or skip (not in the files)
+    # Columns the dump holds that the column policy does not list (new columns), and what the
+    # import did with each by the policy's `new_columns`: "excluded", "hashed" or "in clear".
+    unlisted_columns: dict[str, str] = field(default_factory=dict)
+
+    def describe_unlisted(self) -> str:
+        """'phone (excluded), fax (hashed)': the unlisted columns and what was done with them."""
+        return ", ".join(f"{name} ({action})" for name, action in self.unlisted_columns.items())
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,7 @@ class Manifest:
                 excluded_columns=list(table.get("excluded_columns", [])),
                 omitted_columns=list(table.get("omitted_columns", [])),
                 duplicates_dropped=table.get("duplicates_dropped", 0),
+                unlisted_columns=dict(table.get("unlisted_columns", {})),
             )
             for name, table in raw.pop("tables").items()
         }

@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -24,37 +25,66 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+NewColumns = Literal["exclude", "hash", "include"]
+
+
 class ColumnPolicy(_Strict):
-    """Which columns of a table are replicated, and which are hashed (salted SHA-256)."""
+    """Which columns of a table are replicated, and which are hashed (salted SHA-256).
+
+    `include` lists the columns replicated (a `hash` column listed there is still hashed);
+    `exclude` and `hash` columns count as listed too. A column the dump holds but the policy does
+    not list (a new column) follows `new_columns`: `exclude` (the default for a table with a
+    policy) leaves it out, `hash` hashes it, `include` replicates it in clear. Without an
+    `include` list every column but the excluded ones is replicated: only `new_columns: include`
+    (the default for a table without a policy) allows that.
+    """
 
     include: tuple[str, ...] | None = None
     exclude: tuple[str, ...] = ()
     hash: tuple[str, ...] = ()
+    new_columns: NewColumns | None = None  # None: the default above
 
     @model_validator(mode="after")
     def _consistent(self) -> ColumnPolicy:
         clash = set(self.exclude) & set(self.hash)
         if clash:
             raise ValueError(f"columns both excluded and hashed: {sorted(clash)}")
-        if self.include is not None:
-            missing = (set(self.exclude) | set(self.hash)) - set(self.include)
-            if missing:
-                raise ValueError(f"exclude/hash name columns not in include: {sorted(missing)}")
+        if self.include is None and self.new_columns_policy != "include":
+            raise ValueError(
+                f"new_columns is {self.new_columns_policy!r} (the default for a table with a column policy), so "
+                "`include` must list the columns replicated (then any other column the dump holds is a new one); "
+                "or set `new_columns: include` to replicate every column not excluded, new ones in clear"
+            )
         return self
+
+    @property
+    def new_columns_policy(self) -> NewColumns:
+        """What happens to a column the policy does not list (see the class docstring)."""
+        if self.new_columns is not None:
+            return self.new_columns
+        return "exclude" if self.include is not None or self.exclude or self.hash else "include"
+
+    def _listed(self, column: str) -> bool:
+        return self.include is None or column in self.include or column in self.exclude or column in self.hash
 
     def keeps(self, column: str) -> bool:
         """True if `column` is replicated (possibly hashed)."""
         if column in self.exclude:
             return False
-        return self.include is None or column in self.include
+        return self._listed(column) or self.new_columns_policy != "exclude"
 
     def hashes(self, column: str) -> bool:
         """True if `column` is replicated as a salted hash of its value."""
-        return column in self.hash
+        return column in self.hash or (not self._listed(column) and self.new_columns_policy == "hash")
+
+    def unlisted(self, columns: Iterable[str]) -> list[str]:
+        """The `columns` this policy does not list (none without an `include` list)."""
+        return [column for column in columns if not self._listed(column)]
 
     def unknown_columns(self, columns: Iterable[str]) -> list[str]:
-        """The columns this policy names that are not among `columns` (a typo would leak a column)."""
-        return sorted((set(self.include or ()) | set(self.exclude) | set(self.hash)) - set(columns))
+        """The excluded or hashed columns not among `columns` (a typo would leak a column). An
+        `include` column the dump lacks is not one: the raw table's schema check reports it."""
+        return sorted((set(self.exclude) | set(self.hash)) - set(columns))
 
 
 class TableConfig(_Strict):

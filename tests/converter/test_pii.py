@@ -13,7 +13,7 @@ from elt_pipeline.lib.pipeline_config import ColumnPolicy
 
 SECRET = "SECRET-ann.o'neil@example.com"
 PHONE = "SECRET-+44 20 7946 0958"
-POLICY = {"contacts": ColumnPolicy(hash=("email",), exclude=("phone",))}
+POLICY = {"contacts": ColumnPolicy(include=("id", "born"), hash=("email",), exclude=("phone",))}
 SALT = "pepper"
 
 HEAD = """-- MariaDB dump 10.19  Distrib 10.11.19-MariaDB, for debian-linux-gnu (x86_64)

@@ -64,7 +64,7 @@ def rows(out, manifest, table):
 
 def test_policy_selects_tables_and_hashes_columns(tmp_path):
     dump = write_dump(tmp_path / "d.sql", ROWS + OTHER)
-    policy = ColumnPolicy(exclude=("born",), hash=("name", "score"))
+    policy = ColumnPolicy(include=("id",), exclude=("born",), hash=("name", "score"))
     out = tmp_path / "out"
     manifest = convert_dump(dump, out, policies={"people": policy}, hash_salt="pepper")
     assert set(manifest.tables) == {"people"} and not (out / "other").exists()
@@ -84,6 +84,44 @@ def test_policy_selects_tables_and_hashes_columns(tmp_path):
     ]
 
 
+@pytest.mark.parametrize(
+    ("new_columns", "kept", "hashed", "unlisted"),
+    [
+        ("exclude", ["id", "name"], [False, True], {"born": "excluded", "score": "excluded"}),
+        ("hash", ["id", "name", "born", "score"], [False, True, True, True], {"born": "hashed", "score": "hashed"}),
+        (
+            "include",
+            ["id", "name", "born", "score"],
+            [False, True, False, False],
+            {"born": "in clear", "score": "in clear"},
+        ),
+    ],
+)
+def test_columns_the_policy_does_not_list_follow_new_columns(tmp_path, new_columns, kept, hashed, unlisted):
+    dump = write_dump(tmp_path / "d.sql", ROWS)
+    policy = ColumnPolicy(include=("id",), hash=("name",), new_columns=new_columns)
+    manifest = convert_dump(dump, tmp_path / "out", policies={"people": policy}, hash_salt="pepper")
+    table = manifest.tables["people"]
+    assert [c.name for c in table.columns] == kept and [c.hashed for c in table.columns] == hashed
+    assert table.unlisted_columns == unlisted
+    assert list(rows(tmp_path / "out", manifest, "people")[0]) == kept
+
+
+def test_an_included_column_the_dump_lacks_is_no_error(tmp_path):
+    dump = write_dump(tmp_path / "d.sql", ROWS)
+    policy = ColumnPolicy(include=("id", "name", "dropped_since"), exclude=("born",), hash=("score",))
+    manifest = convert_dump(dump, tmp_path / "out", policies={"people": policy})
+    assert [c.name for c in manifest.tables["people"].columns] == ["id", "name", "score"]
+
+
+def test_the_default_for_a_policy_without_an_include_list_is_refused():
+    with pytest.raises(ValueError, match="`include` must list the columns replicated"):
+        ColumnPolicy(hash=("email",))
+    assert ColumnPolicy(hash=("email",), new_columns="include").keeps("phone")
+    assert not ColumnPolicy(include=("id",)).keeps("phone")  # include alone: the default is exclude
+    assert ColumnPolicy().new_columns_policy == "include"  # no policy: every column, as dumped
+
+
 def test_policy_include_list_and_missing_table(tmp_path):
     dump = write_dump(tmp_path / "d.sql", ROWS + OTHER)
     policies = {"other": ColumnPolicy(include=("x",)), "absent": ColumnPolicy()}
@@ -95,7 +133,7 @@ def test_policy_include_list_and_missing_table(tmp_path):
 def test_policy_naming_unknown_column_fails(tmp_path):
     dump = write_dump(tmp_path / "d.sql")
     with pytest.raises(DumpError, match="not in the table") as caught:
-        convert_dump(dump, tmp_path / "out", policies={"people": ColumnPolicy(hash=("nope",))})
+        convert_dump(dump, tmp_path / "out", policies={"people": ColumnPolicy(hash=("nope",), new_columns="include")})
     assert caught.value.table == "people"
 
 
