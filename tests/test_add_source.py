@@ -316,6 +316,12 @@ def test_a_newer_dump_shows_and_applies_only_its_difference(tmp_path, sakila_dum
         "body": "text",
     }
     assert after.tables["customer"].columns.hash == ("first_name", "last_name", "email", "loyalty_email")
+    # A table with a column policy lists what it replicates (anything else is a new column and
+    # stays out): the new column joins the list, hashed; the user's un-hashed category name stays.
+    assert after.tables["customer"].columns.include[-1] == "loyalty_email"
+    assert "name" in after.tables["category"].columns.include
+    assert "password" not in after.tables["staff"].columns.include
+    assert after.tables["review"].columns.include is None  # no personal column, no policy
     assert "picture" not in after.tables["staff"].column_types
     assert after.tables["payment"].column_types["amount"] == "decimal(7,2)"
     text = config_path.read_text()

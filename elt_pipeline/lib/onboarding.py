@@ -3,7 +3,8 @@
 Reads the dump's tables (columns, MySQL types, unique keys), compares them with what the
 pipeline config records (`tables.<name>.column_types`), and writes only the difference into the
 config and into the source's dbt sources file: new tables and columns, with a suggested policy
-(`hash` or `exclude`, marked by a comment) for columns whose names look personal; removed ones
+(`hash` or `exclude`, marked by a comment) for columns whose names look personal, and, in a
+table with a policy, listed in `include` (otherwise a new column, left out); removed ones
 dropped (also from the column policies, which would otherwise name a missing column); changed
 types updated. Comments and everything else in both files are kept (ruamel.yaml round trip).
 
@@ -136,6 +137,8 @@ def _apply(tables: CommentedMap, diff: SchemaDiff) -> dict[str, str]:
         for column in columns:
             suggestions |= _suggest(entry, name, column)
         entry["column_types"] = CommentedMap(columns)
+        for column in columns:
+            _include(entry, column)
     for name, columns in diff.recorded.items():
         if tables[name] is None:  # `products: {}` reads as an empty mapping, `products:` as None
             tables[name] = CommentedMap()
@@ -150,15 +153,16 @@ def _apply(tables: CommentedMap, diff: SchemaDiff) -> dict[str, str]:
         types[change.column] = change.new_type
         if change.old_type is None:
             suggestions |= _suggest(entry, change.table, change.column)
+            _include(entry, change.column)
     return suggestions
 
 
 def _suggest(entry: CommentedMap, table: str, column: str) -> dict[str, str]:
-    """Add `column` to the hash or exclude list its name suggests (unless an include list leaves it out)."""
+    """Add a new `column` to the hash or exclude list its name suggests (unless a list has it)."""
     policy = suggested_policy(column)
     policies = entry.get("columns") or CommentedMap()
-    decided = [listed for kind, listed in policies.items() if kind != "include" and column in listed]
-    if policy is None or decided or ("include" in policies and column not in policies["include"]):
+    decided = [listed for kind, listed in policies.items() if kind in ("exclude", "hash") and column in listed]
+    if policy is None or decided:
         return {}
     entry["columns"] = policies
     if policy not in policies:
@@ -168,6 +172,21 @@ def _suggest(entry: CommentedMap, table: str, column: str) -> dict[str, str]:
     if column not in policies[policy]:
         policies[policy].append(column)
     return {f"{table}.{column}": policy}
+
+
+def _include(entry: CommentedMap, column: str) -> None:
+    """List a column add-source placed in the table's `include` list, if the table has a column
+    policy: with one, a column no list names is a new one and stays out (`new_columns`), so the
+    columns replicated are listed, hashed ones too (un-hashing one leaves it replicated)."""
+    policies = entry.get("columns")
+    if not policies or policies.get("new_columns") == "include" or column in policies.get("exclude", ()):
+        return
+    if "include" not in policies:
+        policies.insert(0, "include", CommentedSeq())
+        policies["include"].fa.set_flow_style()
+        policies["include"].extend(name for name in entry["column_types"] if name not in policies.get("exclude", ()))
+    if column not in policies["include"]:
+        policies["include"].append(column)
 
 
 def _forget(policies: CommentedMap | None, column: str) -> None:
