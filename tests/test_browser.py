@@ -18,14 +18,13 @@ from dagster import AssetKey, DagsterRunStatus, RunsFilter
 from elt_pipeline.cli import demo_dates
 from elt_pipeline.definitions import build_definitions
 from elt_pipeline.settings import load_settings
-from tests.support.browser import DagsterUi, chromium, chromium_missing
+from tests.support.browser import DagsterUi, chromium, chromium_missing, launched_run_prefix
 from tests.support.dagster_dev import DagsterDev, running_demo
 from tests.support.required import skip_or_fail
 
 pytestmark = pytest.mark.slow
 
 SOURCES = ["shop_eu", "shop_us", "shop_apac"]
-REPLAYED_SOURCE = "shop_us"
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +33,7 @@ def demo(tmp_path_factory):
     if reason:
         skip_or_fail(reason)
     with running_demo(tmp_path_factory.mktemp("demo")) as demo:
-        demo.wait_for(lambda: answers(demo), "the web UI")
+        demo.wait_for(demo.answers, "the web UI")
         yield demo
 
 
@@ -45,13 +44,6 @@ def ui(demo):
         ui.open("/assets")
         ui.dismiss_first_run_dialog()
         yield ui
-
-
-def answers(demo: DagsterDev) -> bool:
-    try:
-        return bool(demo.graphql("{ version }", {})["data"]["version"])
-    except OSError:
-        return False
 
 
 def served_asset_keys(demo: DagsterDev) -> set[tuple[str, ...]]:
@@ -70,19 +62,18 @@ def test_the_catalog_lists_every_raw_and_dbt_asset_without_an_error(demo, ui):
 
 
 def test_one_partition_launched_from_the_ui_materializes_and_succeeds(demo, ui):
-    day = demo_dates(date.today())[1].isoformat()
-    partition = f"{day}|{REPLAYED_SOURCE}"
-    imported = RunsFilter(
-        job_name="import_dump", statuses=[DagsterRunStatus.SUCCESS], tags={"dagster/partition": partition}
-    )
-    demo.wait_for(lambda: demo.instance.get_run_records(imported, limit=1), f"the import of {partition}")
+    dates = [day.isoformat() for day in demo_dates(date.today())]
+    imported = RunsFilter(job_name="import_dump", statuses=[DagsterRunStatus.SUCCESS])
+    record = demo.wait_for(lambda: demo.instance.get_run_records(imported, limit=1), "an import of a sample dump")[0]
+    partition = record.dagster_run.tags["dagster/partition"]  # its Parquet is what the load reads
+    day, source = partition.split("|")
 
     ui.open_partitions("raw/orders")
     grid = ui.page_text()
-    assert all(name in grid for name in [*(day.isoformat() for day in demo_dates(date.today())), *SOURCES])
+    assert all(name in grid for name in [*dates, *SOURCES])
     ui.open_materialize_dialog()
-    ui.select_partitions(day, REPLAYED_SOURCE)
-    run_id_prefix = ui.launch("Launch 1 run")
+    ui.select_partitions(day, source)
+    run_id_prefix = launched_run_prefix(ui.launch("Launch 1 run"))
     ui.open_run_from_runs_page(run_id_prefix)
 
     assert ui.wait_for_run_to_finish() == "SUCCESS"

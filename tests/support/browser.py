@@ -53,6 +53,13 @@ def _text_is(text: str) -> str:
     return f"normalize-space()='{text}'"
 
 
+def launched_run_prefix(toast: str) -> str:
+    """The run id prefix a "Launched run 1a2b3c4d" toast names."""
+    match = re.fullmatch(r"Launched run (\w+)", toast.strip())
+    assert match, f"not a launched run: {toast!r}"
+    return match.group(1)
+
+
 class DagsterUi:
     """The pages and buttons of the Dagster UI a user goes through, with explicit waits."""
 
@@ -128,12 +135,12 @@ class DagsterUi:
         date_input.click()  # closes the source list
 
     def launch(self, button_text: str) -> str:
-        """Press the dialog's launch button; the run id prefix or backfill id the UI's toast names."""
-        self.click(f"//div[contains(@class,'bp5-dialog')]//button[{_text_is(button_text)}]", button_text)
-        toast = self.visible("//*[contains(@class,'Toaster_toastMessage')]", "the launch toast", timeout=120)
-        match = re.search(r"(?:run|backfill)\s+(\S+)", toast.text)
-        assert match, f"unexpected toast: {toast.text!r}"
-        return match.group(1)
+        """Press the dialog's launch button; the UI's toast ("Launched run 1a2b3c4d")."""
+        self.click(
+            f"//div[contains(@class,'bp5-dialog')]//button[starts-with(normalize-space(), '{button_text}')]",
+            button_text,
+        )
+        return self.visible("//*[contains(@class,'Toaster_toastMessage')]", "the launch toast", timeout=120).text
 
     def open_run_from_runs_page(self, run_id_prefix: str) -> None:
         """Runs page -> the run's link, as a user finds it."""

@@ -90,6 +90,13 @@ class DagsterDev:
         with urllib.request.urlopen(request, timeout=60) as response:
             return json.load(response)
 
+    def answers(self) -> bool:
+        """Whether the webserver answers GraphQL yet."""
+        try:
+            return bool(self.graphql("{ version }", {})["data"]["version"])
+        except OSError:
+            return False
+
     def launch_backfill(self, params: dict) -> str:
         """What the UI's Materialize dialog sends; returns the backfill id."""
         answer = self.graphql(LAUNCH_BACKFILL, {"params": params})
