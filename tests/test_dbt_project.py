@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
 import subprocess
 from dataclasses import dataclass
 from datetime import date
@@ -14,9 +16,10 @@ from pathlib import Path
 import duckdb
 import pytest
 from dagster import DagsterInstance
+from dagster_dbt import DbtProject
 
 from elt_pipeline.definitions import build_definitions
-from elt_pipeline.defs.dbt.project import DBT_PROJECT_DIR, dbt_executable, dbt_vars
+from elt_pipeline.defs.dbt.project import DBT_PROJECT_DIR, dbt_executable, dbt_vars, manifest_is_stale
 from elt_pipeline.lib.sample_data import Snapshot, SourceHistory
 from elt_pipeline.settings import LocalSettings, load_settings
 from tests.support.expected import FEATURE_COLUMNS, assert_features_equal, expected_customer_features
@@ -219,3 +222,22 @@ def test_the_dagster_build_runs_the_data_tests_but_no_unit_test(warehouse, tmp_p
     (run_results,) = (tmp_path / "dagster-dbt").glob("*/run_results.json")
     kinds = {result["unique_id"].split(".")[0] for result in json.loads(run_results.read_text())["results"]}
     assert kinds == {"model", "test"}
+
+
+def test_dagster_dev_parses_again_only_when_a_project_file_changed(tmp_path, monkeypatch):
+    """Every run worker of `dagster dev` loads the code: it reuses the manifest unless a model,
+    macro or YAML file is newer (then it re-parses, as dagster-dbt's `prepare_if_dev` does)."""
+    monkeypatch.setenv("DAGSTER_IS_DEV_CLI", "1")
+    monkeypatch.setenv("PATH", f"{Path(dbt_executable()).parent}:{os.environ['PATH']}")
+    copy = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, copy, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    project = DbtProject(project_dir=copy, target="duckdb", target_path=Path("target") / "duckdb")
+    assert manifest_is_stale(project)
+
+    project.prepare_if_dev()
+    parsed_at = project.manifest_path.stat().st_mtime_ns
+    assert not manifest_is_stale(project)
+
+    model = copy / "models" / "marts" / "fct_customer_features.sql"
+    os.utime(model, ns=(parsed_at + 1_000_000_000, parsed_at + 1_000_000_000))
+    assert manifest_is_stale(project)

@@ -42,10 +42,26 @@ bigquery_project = _project("bigquery")
 
 @functools.cache
 def dbt_project(target: str) -> DbtProject:
-    """The project of a dbt target, parsed at code load under `dagster dev`."""
+    """The project of a dbt target, parsed at code load under `dagster dev` when its manifest is
+    older than a project file (every run worker loads the code too: re-parsing there would cost
+    seconds per run and contend for dagster-dbt's manifest lock)."""
     project = {"duckdb": duckdb_project, "bigquery": bigquery_project}[target]
-    project.prepare_if_dev()
+    if manifest_is_stale(project):
+        project.prepare_if_dev()
     return project
+
+
+def manifest_is_stale(project: DbtProject) -> bool:
+    """No manifest yet, or a file of the project (models, macros, YAML) changed after it."""
+    if not project.manifest_path.exists():
+        return True
+    parsed_at = project.manifest_path.stat().st_mtime
+    generated = {project.project_dir / "target", project.project_dir / "logs", project.project_dir / "dbt_packages"}
+    return any(
+        path.stat().st_mtime > parsed_at
+        for path in project.project_dir.rglob("*")
+        if path.is_file() and not any(folder in path.parents for folder in generated)
+    )
 
 
 def dbt_vars(settings: Settings, first_date: str | None = None, last_date: str | None = None) -> dict[str, str]:
