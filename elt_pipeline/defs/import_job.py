@@ -189,7 +189,9 @@ def build_import_job(config: PipelineConfig, partitions_def: MultiPartitionsDefi
         name="import_dump",
         partitions_def=partitions_def,
         executor_def=in_process_executor,
-        tags={"elt/stage": "import"},
+        # A run retried after its worker died starts over: the scratch files the first attempt
+        # fetched are gone with a restarted machine, and fetching again is cheap.
+        tags={"elt/stage": "import", "dagster/retry_strategy": "ALL_STEPS"},
         description="Validate one landed dump and convert it to per-table Parquet + manifest in the Parquet store.",
     )
     def import_dump():

@@ -3,6 +3,7 @@ that share one running instance; its GraphQL API is what the UI calls."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -130,13 +131,13 @@ class DagsterDev:
 def running_dagster_dev(root: Path) -> Iterator[DagsterDev]:
     """`dagster dev -w workspace.yaml` with the local instance config, as the README's demo runs it."""
     data_dir, home = root / "data", root / "dagster_home"
-    home.mkdir(parents=True)
+    home.mkdir(parents=True, exist_ok=True)  # exists when restarting on the same root
     shutil.copyfile(PACKAGE_DIR / "dagster_local.yaml", home / "dagster.yaml")
     instance = DagsterInstance.from_config(str(home))  # creates the storage before the server starts
     port = free_port()
     log_path = root / "dagster-dev.log"
     env = {**os.environ, "ELT_DATA_DIR": str(data_dir), "DAGSTER_HOME": str(home)}
-    with open(log_path, "wb") as log:
+    with open(log_path, "ab") as log:
         server = subprocess.Popen(
             [sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
             cwd=PROJECT_DIR,
@@ -148,5 +149,6 @@ def running_dagster_dev(root: Path) -> Iterator[DagsterDev]:
     try:
         yield DagsterDev(server, port, instance, data_dir, log_path)
     finally:
-        os.killpg(server.pid, 15)
+        with contextlib.suppress(ProcessLookupError):  # a crash test may have killed it already
+            os.killpg(server.pid, 15)
         server.wait(timeout=60)
