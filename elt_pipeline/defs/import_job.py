@@ -31,9 +31,9 @@ from dagster import (
 from elt_pipeline.converter import DumpError, convert_dump
 from elt_pipeline.defs.partitions import partition_of
 from elt_pipeline.defs.resources import ConverterResource, LandingResource, ParquetStoreResource
-from elt_pipeline.lib.manifest import Manifest
+from elt_pipeline.lib.manifest import MANIFEST_NAME, Manifest
 from elt_pipeline.lib.pipeline_config import PipelineConfig
-from elt_pipeline.lib.storage import LandedFile, Landing
+from elt_pipeline.lib.storage import ConcurrentPublish, LandedFile, Landing, ParquetStore
 from elt_pipeline.lib.storage.layout import BadDumpPath, is_temporary, newest_dump, parse_dump_key
 from elt_pipeline.settings import HASH_SALT_VARIABLE, LOCAL_DEVELOPMENT_SALT
 
@@ -175,8 +175,12 @@ def _refused(fetched: FetchedDump, reason: str, metadata: dict) -> Failure:
 def publish_parquet(context: OpExecutionContext, converted: ConvertedDump, parquet: ParquetStoreResource) -> None:
     """Upload the Parquet files, then the manifest last; the load sensor takes it from here."""
     manifest = Manifest.from_json(converted.manifest_json)
+    store = parquet.open()
     try:
-        manifest_uri = parquet.open().publish(Path(converted.out_dir), manifest, import_id=context.run_id[:8])
+        manifest_uri = store.publish(Path(converted.out_dir), manifest, import_id=context.run_id[:8])
+    except ConcurrentPublish as conflict:
+        shutil.rmtree(converted.work_dir, ignore_errors=True)
+        manifest_uri = _published_by_another_import(context, store, manifest, conflict)
     except BaseException:
         if context.retry_number >= TRANSIENT_RETRY.max_retries:  # keep the files for the next retry
             shutil.rmtree(converted.work_dir, ignore_errors=True)
@@ -192,6 +196,23 @@ def publish_parquet(context: OpExecutionContext, converted: ConvertedDump, parqu
     )
 
 
+def _published_by_another_import(
+    context: OpExecutionContext, store: ParquetStore, manifest: Manifest, conflict: ConcurrentPublish
+) -> str:
+    """A concurrent import (a replay while the sensor's run was in flight) published first: fine
+    when it published the same dump, a failure naming both otherwise. Nothing of ours remains."""
+    current = store.read_manifest(manifest.source_db, manifest.dump_date)
+    if current.dump_sha256 != manifest.dump_sha256:
+        raise Failure(
+            f"{conflict}; it published {current.dump_uri} (sha256 {current.dump_sha256[:12]}), not "
+            f"{manifest.dump_uri} (sha256 {manifest.dump_sha256[:12]}); nothing of this import was kept. "
+            "Replay the partition to import the dump landed last.",
+            allow_retries=False,
+        ) from conflict
+    context.log.warning(f"{conflict}; it published the same dump, which stands")
+    return store.file_uri(manifest.source_db, manifest.dump_date, MANIFEST_NAME)
+
+
 def build_import_job(config: PipelineConfig, partitions_def: MultiPartitionsDefinition):
     convert = _convert_op(config)
 
@@ -199,7 +220,9 @@ def build_import_job(config: PipelineConfig, partitions_def: MultiPartitionsDefi
         name="import_dump",
         partitions_def=partitions_def,
         executor_def=in_process_executor,
-        tags={"elt/stage": "import"},
+        # A run retried after its worker died starts over: the scratch files the first attempt
+        # fetched are gone with a restarted machine, and fetching again is cheap.
+        tags={"elt/stage": "import", "dagster/retry_strategy": "ALL_STEPS"},
         description="Validate one landed dump and convert it to per-table Parquet + manifest in the Parquet store.",
     )
     def import_dump():

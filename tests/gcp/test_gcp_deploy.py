@@ -31,7 +31,8 @@ def test_production_instance_config_is_valid(tmp_path, monkeypatch):
     assert config["storage"]["postgres"]["postgres_db"]["hostname"] == {"env": "DAGSTER_PG_HOST"}
     assert config["compute_logs"]["class"] == "GCSComputeLogManager"
     assert config["compute_logs"]["config"]["bucket"] == {"env": "DAGSTER_COMPUTE_LOGS_BUCKET"}
-    assert config["run_retries"] == {"enabled": True, "max_retries": 2}
+    assert config["run_retries"] == {"enabled": True, "max_retries": 2, "retry_on_asset_or_op_failure": False}
+    assert config["run_monitoring"]["enabled"] and config["run_monitoring"]["free_slots_after_run_end_seconds"] > 0
     limits = config["concurrency"]["runs"]["tag_concurrency_limits"]
     assert {"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True}, "limit": 1} in limits
     assert config["concurrency"]["pools"]["default_limit"] >= 1

@@ -158,13 +158,13 @@ def running_demo(root: Path) -> Iterator[DagsterDev]:
 def _serving(root: Path, arguments: Callable[[str], list[str]]) -> Iterator[DagsterDev]:
     """Run `python <arguments(free port)>` on a fresh data dir and `DAGSTER_HOME` under `root`."""
     data_dir, home = root / "data", root / "dagster_home"
-    home.mkdir(parents=True)
+    home.mkdir(parents=True, exist_ok=True)  # exists when restarting on the same root
     shutil.copyfile(PACKAGE_DIR / "dagster_local.yaml", home / "dagster.yaml")
     instance = DagsterInstance.from_config(str(home))  # creates the storage before the server starts
     port = free_port()
     log_path = root / "dagster-dev.log"
     env = {**os.environ, "ELT_DATA_DIR": str(data_dir), "DAGSTER_HOME": str(home)}
-    with open(log_path, "wb") as log:
+    with open(log_path, "ab") as log:
         server = subprocess.Popen(
             [sys.executable, *arguments(str(port))],
             cwd=PROJECT_DIR,
@@ -176,6 +176,6 @@ def _serving(root: Path, arguments: Callable[[str], list[str]]) -> Iterator[Dags
     try:
         yield DagsterDev(server, port, instance, data_dir, log_path)
     finally:
-        with suppress(ProcessLookupError):  # the group is gone if the server failed to start
+        with suppress(ProcessLookupError):  # gone if it failed to start or a crash test killed it
             os.killpg(server.pid, 15)
         server.wait(timeout=60)

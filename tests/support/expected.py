@@ -31,9 +31,12 @@ def expected_customer_features(snapshot: Snapshot, salt: str) -> dict[str, dict]
     revenue: dict[int, Decimal] = {}
     for order_id, _line, _product, quantity, unit_price in snapshot.tables["order_items"]:
         revenue[order_id] = revenue.get(order_id, Decimal(0)) + quantity * unit_price
+    orders_of: dict[int, list[tuple]] = {}
+    for order in snapshot.tables["orders"]:
+        orders_of.setdefault(order[1], []).append(order)
     features = {}
     for cid, email, _pw, _name, country, signup_at, opt_in, _notes in snapshot.tables["customers"]:
-        orders = [o for o in snapshot.tables["orders"] if o[1] == cid]
+        orders = orders_of.get(cid, [])
         valid = [o for o in orders if o[2] in REVENUE_STATUSES]
         not_cancelled = [o for o in orders if o[2] != "cancelled"]
         total = sum((revenue.get(o[0], Decimal(0)) for o in valid), Decimal(0))

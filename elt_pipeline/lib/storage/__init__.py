@@ -38,6 +38,11 @@ class ManifestNotFound(LookupError):
     """No import has been published for this partition."""
 
 
+class ConcurrentPublish(RuntimeError):
+    """Another import published the partition's manifest while this one uploaded its files:
+    this import's files were removed and the other manifest stands."""
+
+
 class InconsistentParquet(ValueError):
     """The Parquet files of one table do not share one schema."""
 
@@ -69,7 +74,9 @@ class ParquetStore(Protocol):
     """Converted dumps: `<source_db>/<date>/<table>/part-<import>-NNNNN.parquet` + `_manifest.json`."""
 
     def publish(self, local_dir: Path, manifest: Manifest, import_id: str) -> str:
-        """Upload `local_dir`'s files for `manifest`'s partition, manifest last; return its URI."""
+        """Upload `local_dir`'s files for `manifest`'s partition under names carrying
+        `import_id`, then the manifest, only if no other import replaced it meanwhile (else
+        `ConcurrentPublish`), then remove earlier imports' files; return the manifest's URI."""
         ...
 
     def read_manifest(self, source_db: str, dump_date: str) -> Manifest:

@@ -10,16 +10,17 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from google.api_core.exceptions import NotFound
+from google.api_core.exceptions import NotFound, PreconditionFailed
 from google.cloud import storage
 
 from elt_pipeline.lib.manifest import MANIFEST_NAME, Manifest
-from elt_pipeline.lib.storage import LandedFile, ManifestNotFound, common_schema
+from elt_pipeline.lib.storage import ConcurrentPublish, LandedFile, ManifestNotFound, common_schema
 from elt_pipeline.lib.storage.layout import is_part_file, partition_prefix, versioned_manifest
 
 # Listing pages: the maximum GCS serves per request.
@@ -111,22 +112,41 @@ class GcsParquetStore(_GcsLocation):
         return f"{self.prefix}{partition_prefix(source_db, dump_date)}/"
 
     def publish(self, local_dir: Path, manifest: Manifest, import_id: str) -> str:
-        """Upload every listed file, then `_manifest.json` last, then drop files no manifest lists."""
+        """Upload every listed file, then `_manifest.json` if no other import replaced it since
+        this one began (a generation precondition), then drop earlier imports' files."""
         folder = self._folder(manifest.source_db, manifest.dump_date)
         published, renames = versioned_manifest(manifest, import_id)
+        current = self.bucket.get_blob(folder + MANIFEST_NAME)  # before any upload: see _remove_older_unlisted
+        replaced = current.generation if current is not None else 0  # 0: must not exist yet
         for old, new in renames.items():
             blob = self.bucket.blob(folder + new)
             blob.upload_from_filename(str(Path(local_dir) / old), content_type=PARQUET_CONTENT_TYPE)
         manifest_blob = self.bucket.blob(folder + MANIFEST_NAME)
-        manifest_blob.upload_from_string(published.to_json(), content_type="application/json")
-        self._remove_unlisted(folder, set(renames.values()))
+        text = published.to_json()
+        try:
+            manifest_blob.upload_from_string(text, content_type="application/json", if_generation_match=replaced)
+        except PreconditionFailed:
+            manifest_blob = self.bucket.get_blob(folder + MANIFEST_NAME)
+            if manifest_blob is None or manifest_blob.download_as_text() != text:  # not a retried upload of ours
+                self._remove(folder, renames.values())
+                raise ConcurrentPublish(
+                    f"{self._uri(folder + MANIFEST_NAME)} was replaced by another import while {import_id} uploaded"
+                ) from None
+        self._remove_older_unlisted(folder, set(renames.values()), manifest_blob.time_created)
         return self._uri(folder + MANIFEST_NAME)
 
-    def _remove_unlisted(self, folder: str, listed: set[str]) -> None:
-        """Delete part files of earlier imports of this partition (the manifest no longer lists them)."""
-        for blob in self.client.list_blobs(self.bucket_name, prefix=folder, fields="items(name),nextPageToken"):
+    def _remove(self, folder: str, relatives: Iterable[str]) -> None:
+        for relative in relatives:
+            with contextlib.suppress(NotFound):
+                self.bucket.blob(folder + relative).delete()
+
+    def _remove_older_unlisted(self, folder: str, listed: set[str], manifest_created: datetime) -> None:
+        """Delete part files of earlier imports (no manifest lists them). Files created after the
+        manifest belong to an import that began after it and will replace it: they stay."""
+        blobs = self.client.list_blobs(self.bucket_name, prefix=folder, fields="items(name,timeCreated),nextPageToken")
+        for blob in blobs:
             relative = blob.name[len(folder) :]
-            if is_part_file(relative) and relative not in listed:
+            if is_part_file(relative) and relative not in listed and blob.time_created < manifest_created:
                 with contextlib.suppress(NotFound):  # another publisher removed it first
                     blob.delete()
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from elt_pipeline.lib.manifest import MANIFEST_NAME, Manifest
-from elt_pipeline.lib.storage import LandedFile, ManifestNotFound, common_schema
+from elt_pipeline.lib.storage import ConcurrentPublish, LandedFile, ManifestNotFound, common_schema
 from elt_pipeline.lib.storage.layout import is_part_file, partition_prefix, versioned_manifest
 
 
@@ -21,6 +24,50 @@ def _write_then_rename(destination: Path, content: bytes) -> None:
     temporary = destination.with_name(f".{destination.name}.tmp")
     temporary.write_bytes(content)
     temporary.replace(destination)
+
+
+def _copy_then_rename(source: Path, destination: Path) -> None:
+    """Copy under a temporary name, then rename: a retried publish never rewrites a listed file in place."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    temporary = destination.with_name(f".{destination.name}.tmp")
+    shutil.copyfile(source, temporary)
+    temporary.replace(destination)
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    """(inode, mtime) of a file every write replaces by a rename; None when absent."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_ino, stat.st_mtime_ns
+
+
+@contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """An exclusive lock on the partition folder, between processes of this machine."""
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # releases the lock
+
+
+def _remove(folder: Path, relatives: Iterable[str]) -> None:
+    for relative in relatives:
+        (folder / relative).unlink(missing_ok=True)
+
+
+def _remove_older_unlisted(folder: Path, listed: set[str], manifest_written_ns: int) -> None:
+    """Delete the part files of earlier imports (no manifest lists them). Files written after the
+    manifest belong to an import that started after it and will replace it: they stay."""
+    for path in folder.glob("*/part-*.parquet"):
+        relative = path.relative_to(folder).as_posix()
+        if is_part_file(relative) and relative not in listed:
+            with contextlib.suppress(FileNotFoundError):
+                if path.stat().st_mtime_ns < manifest_written_ns:
+                    path.unlink()
 
 
 class LocalLanding:
@@ -65,16 +112,19 @@ class LocalParquetStore:
 
     def publish(self, local_dir: Path, manifest: Manifest, import_id: str) -> str:
         folder = self._folder(manifest.source_db, manifest.dump_date)
+        manifest_path = folder / MANIFEST_NAME
         published, renames = versioned_manifest(manifest, import_id)
+        replaced = _file_identity(manifest_path)  # before any upload: see `_remove_older_unlisted`
         for old, new in renames.items():
-            (folder / new).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(local_dir / old, folder / new)
-        _write_then_rename(folder / MANIFEST_NAME, published.to_json().encode())
-        for path in folder.glob("*/part-*.parquet"):  # earlier imports' files: no manifest lists them
-            relative = path.relative_to(folder).as_posix()
-            if is_part_file(relative) and relative not in renames.values():
-                path.unlink()
-        return str(folder / MANIFEST_NAME)
+            _copy_then_rename(local_dir / old, folder / new)
+        folder.mkdir(parents=True, exist_ok=True)
+        with _locked(folder):
+            if _file_identity(manifest_path) != replaced:
+                _remove(folder, renames.values())
+                raise ConcurrentPublish(f"{manifest_path} was replaced by another import while {import_id} uploaded")
+            _write_then_rename(manifest_path, published.to_json().encode())
+        _remove_older_unlisted(folder, set(renames.values()), manifest_path.stat().st_mtime_ns)
+        return str(manifest_path)
 
     def read_manifest(self, source_db: str, dump_date: str) -> Manifest:
         path = self._folder(source_db, dump_date) / MANIFEST_NAME
