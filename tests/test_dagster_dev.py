@@ -2,6 +2,7 @@
 local default, one running instance shared by scenarios that run in order:
 
 1. dumps land; the sensors import, load and build everything, dbt once a date is complete;
+   loads and dbt builds run in their run's process, one `warehouse` step at a time;
 2. a range backfill of the dbt models alone, launched as the UI launches it (GraphQL
    `launchPartitionBackfill`), is one run over the whole range;
 3. a range backfill of the raw tables and the dbt models together;
@@ -10,6 +11,7 @@ local default, one running instance shared by scenarios that run in order:
 """
 
 from datetime import date
+from itertools import pairwise
 
 import pytest
 from dagster import AssetKey, DagsterEventType, DagsterRunStatus, RunsFilter
@@ -101,6 +103,23 @@ def test_landed_dumps_are_imported_loaded_and_built_once_per_date(dev):
     assert {r.dagster_run.tags["dagster/partition"] for r in dbt_runs} == {d.isoformat() for d in DATES}
     assert len(dbt_runs) < len(PARTITIONS), "dbt ran once per load, not once per date"
     assert_marts_hold_the_landed_dumps(dev)
+
+
+def test_loads_and_dbt_builds_run_in_the_run_process_one_warehouse_step_at_a_time(dev):
+    """No step subprocess (in-process executor), yet the `warehouse` pool (limit 1) still lets
+    one load or dbt step write at a time."""
+    steps = []
+    for job in ("load_raw_tables", "dbt_build"):
+        for record in runs(dev, job):
+            events = [entry for entry in dev.instance.all_logs(record.dagster_run.run_id) if entry.dagster_event]
+            kinds = [entry.dagster_event.event_type for entry in events]
+            assert DagsterEventType.STEP_WORKER_STARTED not in kinds, f"{job} started a step subprocess"
+            times = {kind: entry.timestamp for kind, entry in zip(kinds, events)}
+            steps.append((times[DagsterEventType.STEP_START], times[DagsterEventType.STEP_SUCCESS]))
+    steps.sort()
+    assert len(steps) >= len(PARTITIONS) + len(DATES)
+    assert all(end <= next_start for (_, end), (next_start, _) in pairwise(steps)), steps
+    assert dev.instance.event_log_storage.get_concurrency_info("warehouse").slot_count == 1
 
 
 def test_a_range_backfill_of_the_dbt_models_is_one_run_over_the_range(dev):

@@ -1,8 +1,12 @@
-"""Asset jobs: load one dump partition into the raw tables; `dbt build` one dump date."""
+"""Asset jobs: load one dump partition into the raw tables; `dbt build` one dump date.
+
+Both run their single step in the run's own process (`in_process_executor`): no second
+process start per run. The step still claims a slot of its `warehouse` pool first.
+"""
 
 from __future__ import annotations
 
-from dagster import AssetsDefinition, AssetSelection, define_asset_job
+from dagster import AssetsDefinition, AssetSelection, define_asset_job, in_process_executor
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 
@@ -11,6 +15,7 @@ def build_load_job(raw_tables: AssetsDefinition) -> UnresolvedAssetJobDefinition
         "load_raw_tables",
         selection=AssetSelection.assets(raw_tables),
         tags={"elt/stage": "load"},
+        executor_def=in_process_executor,
         description="Replace one (dump_date, source_db) partition of every raw table from staging.",
     )
 
@@ -20,5 +25,6 @@ def build_dbt_job(dbt_models: AssetsDefinition) -> UnresolvedAssetJobDefinition:
         "dbt_build",
         selection=AssetSelection.assets(dbt_models),
         tags={"elt/stage": "dbt"},
+        executor_def=in_process_executor,
         description="dbt build of one dump date: every layer (staging, intermediate, ML marts), all sources.",
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -24,6 +25,8 @@ from elt_pipeline.lib.storage.local import LocalLanding
 from elt_pipeline.settings import PACKAGE_DIR, PROJECT_DIR
 
 TIMEOUT_SECONDS = 900
+# `dagster dev` gives its webserver and daemon up to 60 s each to stop after SIGTERM.
+SHUTDOWN_SECONDS = 150
 LOCATION = "elt_pipeline"
 
 LAUNCH_BACKFILL = """
@@ -176,6 +179,19 @@ def _serving(root: Path, arguments: Callable[[str], list[str]]) -> Iterator[Dags
     try:
         yield DagsterDev(server, port, instance, data_dir, log_path)
     finally:
-        with suppress(ProcessLookupError):  # gone if it failed to start or a crash test killed it
-            os.killpg(server.pid, 15)
-        server.wait(timeout=60)
+        stop_process_group(server)
+
+
+def stop_process_group(server: subprocess.Popen) -> None:
+    """SIGTERM the server's whole session (webserver, daemon, code server, run workers), wait for
+    its clean shutdown, then SIGKILL whatever is left of the group (or all of it, past the wait)."""
+    _signal_group(server, signal.SIGTERM)
+    with suppress(subprocess.TimeoutExpired):
+        server.wait(timeout=SHUTDOWN_SECONDS)
+    _signal_group(server, signal.SIGKILL)
+    server.wait(timeout=30)
+
+
+def _signal_group(server: subprocess.Popen, signum: int) -> None:
+    with suppress(ProcessLookupError):  # every process of the group has exited
+        os.killpg(server.pid, signum)

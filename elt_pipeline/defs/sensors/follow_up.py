@@ -109,7 +109,7 @@ def build_follow_up_sensor(
     @sensor(
         name="loads_and_dbt",
         jobs=[load_job, dbt_job],
-        minimum_interval_seconds=10,
+        minimum_interval_seconds=5,
         default_status=DefaultSensorStatus.RUNNING,
         description=(
             "Loads the partition of every import that published Parquet; once nothing of a dump date is "

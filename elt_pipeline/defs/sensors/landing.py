@@ -31,7 +31,7 @@ def build_landed_dump_sensor(config: PipelineConfig, import_job: JobDefinition):
     @sensor(
         name="landed_dumps",
         job=import_job,
-        minimum_interval_seconds=30,
+        minimum_interval_seconds=5,
         default_status=DefaultSensorStatus.RUNNING,
         description=(
             "Lists each source's recent date folders every tick and the whole landing area every hour; "
