@@ -32,7 +32,7 @@ def build_definitions(settings: Settings) -> Definitions:
     landed_dumps = build_landed_dump_sensor(config, import_job)
 
     # 2. An import publishes: load its partition into every raw table.
-    raw_tables = build_raw_tables(config, partitions)
+    raw_tables = build_raw_tables(config, settings, partitions)
     load_job = build_load_job(raw_tables)
 
     # 3. Raw partitions load: dbt builds their dump date once, all sources.

@@ -98,3 +98,17 @@ def test_the_readme_layout_table_names_paths_that_exist():
         if path.is_dir() and (path / "__init__.py").exists()
     )
     assert [p for p in packages if p not in paths] == [], "README layout misses a package"
+
+
+def test_raw_tables_are_warehouse_tables_named_in_full_for_each_environment(tmp_path):
+    local = build_definitions(load_settings({"ELT_DATA_DIR": str(tmp_path)}))
+    gcp = build_definitions(
+        load_settings({"ELT_ENV": "gcp", "ELT_GCP_PROJECT": "acme-ml", "ELT_HASH_SALT": "a-real-salt"})
+    )
+    orders = AssetKey(["raw", "orders"])
+    specs = {name: d.resolve_assets_def(orders).specs_by_key[orders] for name, d in (("local", local), ("gcp", gcp))}
+    assert {name: set(spec.kinds) for name, spec in specs.items()} == {"local": {"duckdb"}, "gcp": {"bigquery"}}
+    assert {name: spec.metadata["dagster/table_name"] for name, spec in specs.items()} == {
+        "local": "warehouse.elt_raw.orders",
+        "gcp": "acme-ml.elt_raw.orders",
+    }

@@ -170,3 +170,15 @@ def test_reloading_a_range_and_one_dbt_run_over_it_change_nothing(pipeline):
     for (source, day), snapshot in pipeline.current.items():
         salt = pipeline.settings.hash_salt
         assert_features_equal(pipeline.mart_rows(day, source), expected_customer_features(snapshot, salt))
+
+
+def test_raw_materializations_name_the_table_and_describe_its_columns(pipeline):
+    latest = pipeline.daemon.instance.get_latest_materialization_event(AssetKey(["raw", "customers"]))
+    metadata = latest.asset_materialization.metadata
+    assert metadata["dagster/table_name"].value == pipeline.settings.qualified_table(pipeline.raw_dataset, "customers")
+    columns = {column.name: column for column in metadata["dagster/column_schema"].value.columns}
+    assert list(columns) == list(pipeline.column_types(f"{pipeline.raw_dataset}.customers"))
+    assert columns["email"].description == "MySQL varchar(255), salted SHA-256 of the value"
+    assert columns["notes"].description == "MySQL text" and columns["notes"].constraints.nullable
+    assert not columns["id"].constraints.nullable
+    assert columns["_dump_date"].description == "partition column added by the load"
