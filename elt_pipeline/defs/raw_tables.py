@@ -69,6 +69,8 @@ def _specs(config: PipelineConfig, settings: Settings) -> tuple[list[AssetSpec],
                 kinds={settings.dbt_target},  # the warehouse: duckdb or bigquery
                 description=f"`{table}` of every source database, one partition per (dump_date, source_db).",
                 metadata={"dagster/table_name": settings.qualified_table(settings.raw_dataset, table)},
+                owners=config.table_owners(table),
+                tags=config.table_tags(table),
                 skippable=True,
             )
         )

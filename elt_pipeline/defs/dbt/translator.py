@@ -3,7 +3,7 @@ partition mapping to the raw tables."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dagster import AssetKey, MultiToSingleDimensionPartitionMapping, PartitionMapping
@@ -32,6 +32,14 @@ class EltDbtTranslator(DagsterDbtTranslator):
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return model_layer(dbt_resource_props)
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> Sequence[str] | None:
+        """`meta.owner` (dbt's convention, set per layer in dbt_project.yml), else dagster-dbt's
+        default (`meta.dagster.owners`, the dbt group's owner)."""
+        owner = dbt_resource_props.get("meta", {}).get("owner")
+        if owner:
+            return [owner] if isinstance(owner, str) else list(owner)
+        return super().get_owners(dbt_resource_props)
 
     def get_metadata(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, Any]:
         """The manifest is parsed once for every environment, so the table a model writes is
