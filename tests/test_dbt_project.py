@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import DagsterInstance
+from dagster import AssetKey, DagsterInstance
 
 from elt_pipeline.definitions import build_definitions
 from elt_pipeline.defs.dbt.project import DBT_PROJECT_DIR, dbt_executable, dbt_vars
@@ -219,3 +219,49 @@ def test_the_dagster_build_runs_the_data_tests_but_no_unit_test(warehouse, tmp_p
     (run_results,) = (tmp_path / "dagster-dbt").glob("*/run_results.json")
     kinds = {result["unique_id"].split(".")[0] for result in json.loads(run_results.read_text())["results"]}
     assert kinds == {"model", "test"}
+
+
+def test_dagster_materializations_carry_the_row_counts_and_columns_the_warehouse_holds(tmp_path, monkeypatch):
+    """With a DuckDB file and datasets named unlike the parsed manifest's defaults, dagster-dbt
+    reads back the environment's own tables."""
+    environ = {
+        "ELT_DATA_DIR": str(tmp_path / "data"),
+        "ELT_DUCKDB_PATH": str(tmp_path / "data" / "lake.duckdb"),
+        "ELT_STAGING_DATASET": "team_staging",
+        "ELT_MARTS_DATASET": "team_marts",
+    }
+    (tmp_path / "data").mkdir()
+    warehouse = Warehouse(load_settings(environ), tmp_path)
+    for (_, day), snapshot in sample_snapshots().items():
+        if day == DATES[0]:
+            warehouse.write_raw(snapshot)
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "dagster-dbt"))
+    instance = DagsterInstance.ephemeral()
+    defs = build_definitions(warehouse.settings)
+    assert (
+        defs.resolve_job_def(DBT_JOB).execute_in_process(partition_key=DATES[0].isoformat(), instance=instance).success
+    )
+
+    for layer, model, dataset in (
+        ("staging", "stg_shop__orders", "team_staging"),
+        ("intermediate", "int_orders__totals", "team_staging"),
+        ("marts", "fct_customer_features", "team_marts"),
+        ("marts", "customer_features_latest", "team_marts"),
+    ):
+        key = AssetKey([layer, model])
+        assert (
+            defs.resolve_assets_def(key).specs_by_key[key].metadata["dagster/table_name"] == f"lake.{dataset}.{model}"
+        )
+        metadata = instance.get_latest_materialization_event(key).asset_materialization.metadata
+        columns = [(column.name, column.type) for column in metadata["dagster/column_schema"].value.columns]
+        described = warehouse.query(f"select column_name, column_type from (describe {dataset}.{model})")
+        # dbt's adapter spells DuckDB's VARCHAR `character varying(256)`
+        reported = [
+            (name, "varchar" if kind.startswith("character varying") else kind.lower()) for name, kind in columns
+        ]
+        assert reported == [(name, kind.lower()) for name, kind in described], model
+        if model == "customer_features_latest":  # a view: dagster-dbt does not run its query to count
+            assert "dagster/row_count" not in metadata
+        else:
+            (rows,) = warehouse.query(f"select count(*) from {dataset}.{model}")[0]
+            assert rows > 0 and metadata["dagster/row_count"].value == rows, model
