@@ -2,6 +2,7 @@
 
     landing --landed_dumps--> import_dump --loads_and_dbt--> raw/<table> (load_raw_tables)
             --loads_and_dbt--> dbt models (dbt_build) <--ml_marts_daily_refresh
+            ML marts <--ml_marts_freshness_at_deadline (checks: yesterday's date is built)
 
 `dagster dev -w workspace.yaml` loads `defs` (lazily: importing this module builds nothing),
 configured from the environment (`settings`); tests call `build_definitions` with their own.
@@ -10,6 +11,7 @@ configured from the environment (`settings`); tests call `build_definitions` wit
 from dagster import Definitions, definitions
 
 from elt_pipeline.defs.dbt.assets import build_dbt_models
+from elt_pipeline.defs.freshness import build_freshness_schedule, build_marts_freshness_checks
 from elt_pipeline.defs.import_job import build_import_job
 from elt_pipeline.defs.jobs import build_dbt_job, build_load_job
 from elt_pipeline.defs.partitions import dump_date_partitions, dump_partitions
@@ -42,14 +44,19 @@ def build_definitions(settings: Settings) -> Definitions:
         import_job, load_job, dbt_job, raw_keys=set(raw_tables.keys), dbt_keys=set(dbt_models.keys)
     )
 
-    # 4. Every morning: refresh the ML marts.
+    # 4. Every morning: refresh the ML marts; at the deadline, check yesterday's date is built.
     daily_refresh = build_ml_refresh_schedule(dbt_job)
+    due = config.freshness.marts_due_utc
+    marts = [key for key in dbt_models.keys if key.path[0] == "marts"]
+    freshness = build_marts_freshness_checks(marts, due, config.partitions_start_date.isoformat())
+    freshness_at_deadline = build_freshness_schedule(freshness, due)
 
     return Definitions(
         assets=[raw_tables, dbt_models],
+        asset_checks=[freshness],
         jobs=[import_job, load_job, dbt_job],
         sensors=[landed_dumps, loads_and_dbt],
-        schedules=[daily_refresh],
+        schedules=[daily_refresh, freshness_at_deadline],
         resources=build_resources(settings, config),
     )
 

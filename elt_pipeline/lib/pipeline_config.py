@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 
 import yaml
@@ -118,8 +118,14 @@ class SourceConfig(_Labelled):
         return value
 
 
+class FreshnessConfig(_Strict):
+    # The ML marts of dump date D are due by this time of day (UTC) on D+1.
+    marts_due_utc: time = time(7, 0)
+
+
 class PipelineConfig(_Strict):
     partitions_start_date: date
+    freshness: FreshnessConfig = FreshnessConfig()
     sources: tuple[SourceConfig, ...] = Field(min_length=1)
     tables: dict[str, TableConfig] = Field(min_length=1)
     max_dump_bytes: int = Field(default=50 * 1024**3, gt=0)
