@@ -8,7 +8,7 @@ import hashlib
 import json
 import subprocess
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -265,3 +265,40 @@ def test_dagster_materializations_carry_the_row_counts_and_columns_the_warehouse
         else:
             (rows,) = warehouse.query(f"select count(*) from {dataset}.{model}")[0]
             assert rows > 0 and metadata["dagster/row_count"].value == rows, model
+
+
+def dbt_source_freshness(warehouse: Warehouse) -> dict[str, dict]:
+    """`dbt source freshness` with the --vars Dagster passes: its results by source table."""
+    target = warehouse.workdir / "dbt-source-freshness"
+    completed = subprocess.run(
+        [
+            dbt_executable(),
+            "source",
+            "freshness",
+            *("--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)),
+            *("--target", "duckdb", "--target-path", str(target), "--log-path", str(target)),
+            *("--vars", json.dumps(dbt_vars(warehouse.settings))),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert (target / "sources.json").exists(), completed.stdout + completed.stderr
+    results = json.loads((target / "sources.json").read_text())["results"]
+    return {result["unique_id"].rsplit(".", 1)[-1]: result for result in results}
+
+
+def test_source_freshness_passes_with_last_nights_dumps_and_errors_when_dumps_stop(warehouse):
+    """A raw table's newest `_dump_date` is its load time: yesterday's is fresh; one that
+    stopped days ago is an error for `dbt source freshness`."""
+    yesterday = date.today() - timedelta(days=1)
+    warehouse.write_raw(SourceHistory(SOURCES[0], until=yesterday).snapshot(yesterday))
+    warehouse.write_raw(SourceHistory(SOURCES[1]).snapshot(DATES[0]))  # another source, long stopped
+    fresh = dbt_source_freshness(warehouse)
+    assert {table: result["status"] for table, result in fresh.items()} == dict.fromkeys(RAW_COLUMNS, "pass")
+    assert fresh["orders"]["max_loaded_at"].startswith(yesterday.isoformat())
+
+    warehouse.delete_raw_date(yesterday)
+    stale = dbt_source_freshness(warehouse)
+    assert {table: result["status"] for table, result in stale.items()} == dict.fromkeys(RAW_COLUMNS, "error")
+    assert stale["orders"]["max_loaded_at"].startswith(DATES[0].isoformat())
