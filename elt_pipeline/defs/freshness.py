@@ -35,7 +35,7 @@ def build_marts_freshness_checks(marts: Sequence[AssetKey], due: time, first_dat
     UTC on D+1) has no materialization."""
 
     @multi_asset_check(
-        name="ml_marts_freshness",
+        name="ml_marts_freshness_checks",
         specs=[
             AssetCheckSpec(
                 FRESHNESS_CHECK,
