@@ -2,6 +2,7 @@
 
     landing --landed_dumps--> import_dump --loads_and_dbt--> raw/<table> (load_raw_tables)
             --loads_and_dbt--> dbt models (dbt_build) <--ml_marts_daily_refresh
+            ML marts <--ml_marts_freshness_at_deadline (checks: yesterday's date is built)
     any failed run --run_failure_alerts--> webhook / e-mail (when configured)
 
 `dagster dev -w workspace.yaml` loads `defs` (lazily: importing this module builds nothing),
@@ -13,6 +14,7 @@ import logging
 from dagster import Definitions, definitions
 
 from elt_pipeline.defs.dbt.assets import build_dbt_models
+from elt_pipeline.defs.freshness import build_freshness_schedule, build_marts_freshness_checks
 from elt_pipeline.defs.import_job import build_import_job
 from elt_pipeline.defs.jobs import build_dbt_job, build_load_job
 from elt_pipeline.defs.partitions import dump_date_partitions, dump_partitions
@@ -36,7 +38,7 @@ def build_definitions(settings: Settings) -> Definitions:
     landed_dumps = build_landed_dump_sensor(config, import_job)
 
     # 2. An import publishes: load its partition into every raw table.
-    raw_tables = build_raw_tables(config, partitions)
+    raw_tables = build_raw_tables(config, settings, partitions)
     load_job = build_load_job(raw_tables)
 
     # 3. Raw partitions load: dbt builds their dump date once, all sources.
@@ -46,8 +48,12 @@ def build_definitions(settings: Settings) -> Definitions:
         import_job, load_job, dbt_job, raw_keys=set(raw_tables.keys), dbt_keys=set(dbt_models.keys)
     )
 
-    # 4. Every morning: refresh the ML marts.
+    # 4. Every morning: refresh the ML marts; at the deadline, check yesterday's date is built.
     daily_refresh = build_ml_refresh_schedule(dbt_job)
+    due = config.freshness.marts_due_utc
+    marts = [key for key in dbt_models.keys if key.path[0] == "marts"]
+    freshness = build_marts_freshness_checks(marts, due, config.partitions_start_date.isoformat())
+    freshness_at_deadline = build_freshness_schedule(freshness, due)
 
     # 5. Any run fails (a blocking check failing fails its run): tell someone.
     alerts = build_run_failure_alert_sensor(settings.alerts)
@@ -58,9 +64,10 @@ def build_definitions(settings: Settings) -> Definitions:
 
     return Definitions(
         assets=[raw_tables, dbt_models],
+        asset_checks=[freshness],
         jobs=[import_job, load_job, dbt_job],
         sensors=[landed_dumps, loads_and_dbt, *([alerts] if alerts else [])],
-        schedules=[daily_refresh],
+        schedules=[daily_refresh, freshness_at_deadline],
         resources=build_resources(settings, config),
     )
 

@@ -85,6 +85,15 @@ class _CommonSettings:
         """The dataset (schema) a dbt layer's models live in."""
         return self.marts_dataset if layer == "marts" else self.staging_dataset
 
+    @property
+    def catalog(self) -> str:
+        """What holds the datasets: the DuckDB file's catalog, or the GCP project."""
+        raise NotImplementedError
+
+    def qualified_table(self, dataset: str, table: str) -> str:
+        """`<catalog>.<dataset>.<table>`, as the warehouse names it."""
+        return f"{self.catalog}.{dataset}.{table}"
+
 
 @dataclass(frozen=True, kw_only=True)
 class LocalSettings(_CommonSettings):
@@ -95,9 +104,10 @@ class LocalSettings(_CommonSettings):
     duckdb_path: Path
     dbt_target: Literal["duckdb"] = "duckdb"
 
-    def qualified_table(self, dataset: str, table: str) -> str:
-        """`<catalog>.<schema>.<table>` as DuckDB names it (the catalog is the file's stem)."""
-        return f"{self.duckdb_path.stem}.{dataset}.{table}"
+    @property
+    def catalog(self) -> str:
+        """DuckDB names a file's catalog after its stem."""
+        return self.duckdb_path.stem
 
     def dbt_profile_vars(self) -> dict[str, str]:
         """What `dbt_project/profiles.yml` reads for this target (passed with `--vars`)."""
@@ -115,8 +125,9 @@ class GcpSettings(_CommonSettings):
     bq_api_endpoint: str | None = None  # emulator only
     dbt_target: Literal["bigquery"] = "bigquery"
 
-    def qualified_table(self, dataset: str, table: str) -> str:
-        return f"{self.gcp_project}.{dataset}.{table}"
+    @property
+    def catalog(self) -> str:
+        return self.gcp_project
 
     def dbt_profile_vars(self) -> dict[str, str]:
         return {

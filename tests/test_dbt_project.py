@@ -10,12 +10,12 @@ import os
 import shutil
 import subprocess
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import DagsterInstance
+from dagster import AssetKey, DagsterInstance
 from dagster_dbt import DbtProject
 
 from elt_pipeline.definitions import build_definitions
@@ -241,3 +241,86 @@ def test_dagster_dev_parses_again_only_when_a_project_file_changed(tmp_path, mon
     model = copy / "models" / "marts" / "fct_customer_features.sql"
     os.utime(model, ns=(parsed_at + 1_000_000_000, parsed_at + 1_000_000_000))
     assert manifest_is_stale(project)
+
+
+def test_dagster_materializations_carry_the_row_counts_and_columns_the_warehouse_holds(tmp_path, monkeypatch):
+    """With a DuckDB file and datasets named unlike the parsed manifest's defaults, dagster-dbt
+    reads back the environment's own tables."""
+    environ = {
+        "ELT_DATA_DIR": str(tmp_path / "data"),
+        "ELT_DUCKDB_PATH": str(tmp_path / "data" / "lake.duckdb"),
+        "ELT_STAGING_DATASET": "team_staging",
+        "ELT_MARTS_DATASET": "team_marts",
+    }
+    (tmp_path / "data").mkdir()
+    warehouse = Warehouse(load_settings(environ), tmp_path)
+    for (_, day), snapshot in sample_snapshots().items():
+        if day == DATES[0]:
+            warehouse.write_raw(snapshot)
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "dagster-dbt"))
+    instance = DagsterInstance.ephemeral()
+    defs = build_definitions(warehouse.settings)
+    assert (
+        defs.resolve_job_def(DBT_JOB).execute_in_process(partition_key=DATES[0].isoformat(), instance=instance).success
+    )
+
+    for layer, model, dataset in (
+        ("staging", "stg_shop__orders", "team_staging"),
+        ("intermediate", "int_orders__totals", "team_staging"),
+        ("marts", "fct_customer_features", "team_marts"),
+        ("marts", "customer_features_latest", "team_marts"),
+    ):
+        key = AssetKey([layer, model])
+        assert (
+            defs.resolve_assets_def(key).specs_by_key[key].metadata["dagster/table_name"] == f"lake.{dataset}.{model}"
+        )
+        metadata = instance.get_latest_materialization_event(key).asset_materialization.metadata
+        columns = [(column.name, column.type) for column in metadata["dagster/column_schema"].value.columns]
+        described = warehouse.query(f"select column_name, column_type from (describe {dataset}.{model})")
+        # dbt's adapter spells DuckDB's VARCHAR `character varying(256)`
+        reported = [
+            (name, "varchar" if kind.startswith("character varying") else kind.lower()) for name, kind in columns
+        ]
+        assert reported == [(name, kind.lower()) for name, kind in described], model
+        if model == "customer_features_latest":  # a view: dagster-dbt does not run its query to count
+            assert "dagster/row_count" not in metadata
+        else:
+            (rows,) = warehouse.query(f"select count(*) from {dataset}.{model}")[0]
+            assert rows > 0 and metadata["dagster/row_count"].value == rows, model
+
+
+def dbt_source_freshness(warehouse: Warehouse) -> dict[str, dict]:
+    """`dbt source freshness` with the --vars Dagster passes: its results by source table."""
+    target = warehouse.workdir / "dbt-source-freshness"
+    completed = subprocess.run(
+        [
+            dbt_executable(),
+            "source",
+            "freshness",
+            *("--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)),
+            *("--target", "duckdb", "--target-path", str(target), "--log-path", str(target)),
+            *("--vars", json.dumps(dbt_vars(warehouse.settings))),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert (target / "sources.json").exists(), completed.stdout + completed.stderr
+    results = json.loads((target / "sources.json").read_text())["results"]
+    return {result["unique_id"].rsplit(".", 1)[-1]: result for result in results}
+
+
+def test_source_freshness_passes_with_last_nights_dumps_and_errors_when_dumps_stop(warehouse):
+    """A raw table's newest `_dump_date` is its load time: yesterday's is fresh; one that
+    stopped days ago is an error for `dbt source freshness`."""
+    yesterday = date.today() - timedelta(days=1)
+    warehouse.write_raw(SourceHistory(SOURCES[0], until=yesterday).snapshot(yesterday))
+    warehouse.write_raw(SourceHistory(SOURCES[1]).snapshot(DATES[0]))  # another source, long stopped
+    fresh = dbt_source_freshness(warehouse)
+    assert {table: result["status"] for table, result in fresh.items()} == dict.fromkeys(RAW_COLUMNS, "pass")
+    assert fresh["orders"]["max_loaded_at"].startswith(yesterday.isoformat())
+
+    warehouse.delete_raw_date(yesterday)
+    stale = dbt_source_freshness(warehouse)
+    assert {table: result["status"] for table, result in stale.items()} == dict.fromkeys(RAW_COLUMNS, "error")
+    assert stale["orders"]["max_loaded_at"].startswith(DATES[0].isoformat())

@@ -7,12 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
 from dagster import AssetKey
 
 from elt_pipeline import settings as elt_settings
 from elt_pipeline.definitions import build_definitions
 from elt_pipeline.defs.dbt.project import bigquery_project, duckdb_project
-from elt_pipeline.settings import PACKAGE_DIR, PROJECT_DIR, load_settings
+from elt_pipeline.settings import DEFAULT_PIPELINE_CONFIG, PACKAGE_DIR, PROJECT_DIR, load_settings
 from tests.support.imports import cycles, import_graph
 
 
@@ -98,3 +99,36 @@ def test_the_readme_layout_table_names_paths_that_exist():
         if path.is_dir() and (path / "__init__.py").exists()
     )
     assert [p for p in packages if p not in paths] == [], "README layout misses a package"
+
+
+def test_raw_tables_are_warehouse_tables_named_in_full_for_each_environment(tmp_path):
+    local = build_definitions(load_settings({"ELT_DATA_DIR": str(tmp_path)}))
+    gcp = build_definitions(
+        load_settings({"ELT_ENV": "gcp", "ELT_GCP_PROJECT": "acme-ml", "ELT_HASH_SALT": "a-real-salt"})
+    )
+    orders = AssetKey(["raw", "orders"])
+    specs = {name: d.resolve_assets_def(orders).specs_by_key[orders] for name, d in (("local", local), ("gcp", gcp))}
+    assert {name: set(spec.kinds) for name, spec in specs.items()} == {"local": {"duckdb"}, "gcp": {"bigquery"}}
+    assert {name: spec.metadata["dagster/table_name"] for name, spec in specs.items()} == {
+        "local": "warehouse.elt_raw.orders",
+        "gcp": "acme-ml.elt_raw.orders",
+    }
+
+
+def test_owners_and_tags_come_from_the_pipeline_config_and_dbt_meta(tmp_path):
+    config = yaml.safe_load(DEFAULT_PIPELINE_CONFIG.read_text())
+    config["sources"][1]["owners"] = ["dba-us@example.com"]
+    config["tables"]["orders"] = {"owners": ["team:sales-analytics"], "tags": {"domain": "sales"}}
+    (tmp_path / "pipeline.yaml").write_text(yaml.safe_dump(config))
+    environ = {"ELT_DATA_DIR": str(tmp_path), "ELT_PIPELINE_CONFIG": str(tmp_path / "pipeline.yaml")}
+    graph = build_definitions(load_settings(environ)).resolve_asset_graph()
+
+    def labels(*path: str) -> tuple[list[str], dict[str, str]]:
+        node = graph.get(AssetKey(list(path)))
+        return list(node.owners), {k: v for k, v in node.tags.items() if not k.startswith("dagster/kind/")}
+
+    shop_owners = ["team:shop-backend", "dba-us@example.com"]
+    assert labels("raw", "orders") == (["team:sales-analytics", *shop_owners], {"domain": "sales"})
+    assert labels("raw", "customers") == (["team:data-platform", *shop_owners], {"domain": "commerce", "pii": "hashed"})
+    assert labels("marts", "fct_customer_features") == (["team:ml-platform"], {"ml_features": ""})
+    assert labels("staging", "stg_shop__orders") == (["team:data-platform"], {})

@@ -39,6 +39,9 @@ def test_the_shipped_config_is_valid():
     policy = config.tables["customers"].columns
     assert not policy.keeps("password_hash") and policy.hashes("email") and policy.keeps("full_name")
     assert not policy.keeps("phone") and policy.unlisted(["id", "email", "phone"]) == ["phone"]
+    assert config.table_owners("customers") == ["team:data-platform", "team:shop-backend"]
+    assert config.table_tags("customers") == {"domain": "commerce", "pii": "hashed"}
+    assert config.table_owners("orders") == ["team:shop-backend"]
 
 
 @pytest.mark.parametrize(
@@ -57,6 +60,13 @@ def test_the_shipped_config_is_valid():
         ("partitions_start_date: someday\nsources: [{name: a}]\ntables: {t: {}}", "partitions_start_date"),
         ("partitions_start_date: 2024-01-01\nsources: [{name: a-b}]\ntables: {t: {}}", "sources.0.name"),
         ("partitions_start_date: 2024-01-01\nsources: []\ntables: {t: {}}", "sources"),
+        ("partitions_start_date: 2024-01-01\nsources: [{name: a, owners: [bob]}]\ntables: {t: {}}", "sources.0.owners"),
+        ("partitions_start_date: 2024-01-01\nsources: [{name: a}]\ntables: {t: {tags: {a b: x}}}", "tables.t.tags"),
+        (
+            "partitions_start_date: 2024-01-01\nsources: [{name: a, tags: {region: eu}}, {name: b, tags: {region: us}}]"
+            "\ntables: {t: {}}",
+            "region",
+        ),
     ],
 )
 def test_an_invalid_config_fails_at_load_naming_the_key(tmp_path, yaml_text, named_key):

@@ -170,3 +170,29 @@ def test_reloading_a_range_and_one_dbt_run_over_it_change_nothing(pipeline):
     for (source, day), snapshot in pipeline.current.items():
         salt = pipeline.settings.hash_salt
         assert_features_equal(pipeline.mart_rows(day, source), expected_customer_features(snapshot, salt))
+
+
+def test_raw_materializations_name_the_table_and_describe_its_columns(pipeline):
+    latest = pipeline.daemon.instance.get_latest_materialization_event(AssetKey(["raw", "customers"]))
+    metadata = latest.asset_materialization.metadata
+    assert metadata["dagster/table_name"].value == pipeline.settings.qualified_table(pipeline.raw_dataset, "customers")
+    columns = {column.name: column for column in metadata["dagster/column_schema"].value.columns}
+    assert list(columns) == list(pipeline.column_types(f"{pipeline.raw_dataset}.customers"))
+    assert columns["email"].description == "MySQL varchar(255), salted SHA-256 of the value"
+    assert columns["notes"].description == "MySQL text" and columns["notes"].constraints.nullable
+    assert not columns["id"].constraints.nullable
+    assert columns["_dump_date"].description == "partition column added by the load"
+
+
+def test_dbt_materializations_carry_the_warehouse_row_counts_and_columns(pipeline):
+    """dagster-dbt reads them back from the environment's own tables after each build."""
+    instance = pipeline.daemon.instance
+    for layer, model, dataset in (
+        ("staging", "stg_shop__customers", pipeline.settings.staging_dataset),
+        ("marts", "fct_customer_features", pipeline.settings.marts_dataset),
+    ):
+        metadata = instance.get_latest_materialization_event(AssetKey([layer, model])).asset_materialization.metadata
+        (rows,) = pipeline.query(f"SELECT COUNT(*) FROM {dataset}.{model}")[0]
+        assert rows > 0 and metadata["dagster/row_count"].value == rows, model
+        columns = [column.name for column in metadata["dagster/column_schema"].value.columns]
+        assert columns == pipeline.columns(f"{dataset}.{model}"), model

@@ -18,6 +18,7 @@ from dagster import (
     MetadataValue,
     MultiPartitionsDefinition,
     TableColumn,
+    TableColumnConstraints,
     TableSchema,
     multi_asset,
 )
@@ -29,6 +30,7 @@ from elt_pipeline.lib.manifest import Manifest, TableManifest
 from elt_pipeline.lib.pipeline_config import PipelineConfig
 from elt_pipeline.lib.storage import InconsistentParquet, ManifestNotFound, ParquetStore
 from elt_pipeline.lib.warehouse import (
+    PARTITION_COLUMNS,
     LoadResult,
     PartialReplace,
     Partition,
@@ -36,6 +38,7 @@ from elt_pipeline.lib.warehouse import (
     StagedTable,
     Warehouse,
 )
+from elt_pipeline.settings import Settings
 
 RAW_PREFIX = "raw"
 ROW_COUNT_CHECK = "row_count_matches_manifest"
@@ -56,7 +59,7 @@ def raw_asset_key(table: str) -> AssetKey:
     return AssetKey([RAW_PREFIX, table])
 
 
-def _specs(config: PipelineConfig) -> tuple[list[AssetSpec], list[AssetCheckSpec]]:
+def _specs(config: PipelineConfig, settings: Settings) -> tuple[list[AssetSpec], list[AssetCheckSpec]]:
     specs, checks = [], []
     for table in config.tables:
         key = raw_asset_key(table)
@@ -64,8 +67,11 @@ def _specs(config: PipelineConfig) -> tuple[list[AssetSpec], list[AssetCheckSpec
             AssetSpec(
                 key,
                 group_name=RAW_PREFIX,
-                kinds={"parquet"},
+                kinds={settings.dbt_target},  # the warehouse: duckdb or bigquery
                 description=f"`{table}` of every source database, one partition per (dump_date, source_db).",
+                metadata={"dagster/table_name": settings.qualified_table(settings.raw_dataset, table)},
+                owners=config.table_owners(table),
+                tags=config.table_tags(table),
                 skippable=True,
             )
         )
@@ -116,8 +122,8 @@ def _specs(config: PipelineConfig) -> tuple[list[AssetSpec], list[AssetCheckSpec
     return specs, checks
 
 
-def build_raw_tables(config: PipelineConfig, partitions_def: MultiPartitionsDefinition):
-    specs, checks = _specs(config)
+def build_raw_tables(config: PipelineConfig, settings: Settings, partitions_def: MultiPartitionsDefinition):
+    specs, checks = _specs(config, settings)
 
     @multi_asset(
         name="raw_tables",
@@ -223,7 +229,7 @@ def _materialization(
         metadata={
             "dagster/row_count": rows,
             "dagster/table_name": table_name,
-            "dagster/column_schema": TableSchema(columns=[TableColumn(name, kind) for name, kind in loaded.columns]),
+            "dagster/column_schema": _column_schema(loaded, listed),
             "dump_uri": MetadataValue.url(dump_uri) if "://" in dump_uri else MetadataValue.path(dump_uri),
             "dump_sha256": manifest.dump_sha256,
             "dump_bytes": manifest.dump_bytes,
@@ -232,6 +238,24 @@ def _materialization(
             HELD_BACK_METADATA: ", ".join(failed_checks),
         },
     )
+
+
+def _column_schema(loaded: LoadResult, listed: TableManifest | None) -> TableSchema:
+    """The warehouse table's columns (its own type names), described from the manifest: the
+    MySQL type each was converted from, and whether it holds a salted hash."""
+    sources = {column.name: column for column in listed.columns} if listed else {}
+    columns = []
+    for name, kind in loaded.columns:
+        source = sources.get(name)
+        if name in PARTITION_COLUMNS:
+            description = "partition column added by the load"
+        elif source is None:
+            description = "not in this dump"
+        else:
+            description = f"MySQL {source.mysql_type}" + (", salted SHA-256 of the value" if source.hashed else "")
+        constraints = TableColumnConstraints(nullable=source.nullable) if source else None
+        columns.append(TableColumn(name, kind, description=description, constraints=constraints))
+    return TableSchema(columns=columns)
 
 
 def _check_results(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 from typing import Literal
 
@@ -15,6 +15,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# What Dagster accepts as an asset owner and as a definition tag (checked here to name the key).
+OWNER = re.compile(r"^(team:\S+|[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})$")
+TAG_KEY = re.compile(r"^([A-Za-z0-9_.-]{1,63}/)?[A-Za-z0-9_.-]{1,63}$")
+TAG_VALUE = re.compile(r"^[A-Za-z0-9_.-]{0,63}$")
 
 
 class PipelineConfigError(ValueError):
@@ -87,7 +91,33 @@ class ColumnPolicy(_Strict):
         return sorted((set(self.exclude) | set(self.hash)) - set(columns))
 
 
-class TableConfig(_Strict):
+class _Labelled(_Strict):
+    """Who owns a source or table, and tags to find it by, shown on its raw assets in the UI."""
+
+    owners: tuple[str, ...] = ()  # e-mail addresses or `team:<name>`
+    tags: dict[str, str] = Field(default_factory=dict)  # e.g. {domain: sales, pii: hashed}
+
+    @field_validator("owners")
+    @classmethod
+    def _owners(cls, owners: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [owner for owner in owners if not OWNER.match(owner)]
+        if bad:
+            raise ValueError(f"owners {bad} must be e-mail addresses or 'team:<name>'")
+        return owners
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, tags: dict[str, str]) -> dict[str, str]:
+        bad = {key: value for key, value in tags.items() if not (TAG_KEY.match(key) and TAG_VALUE.match(value))}
+        if bad:
+            raise ValueError(
+                f"tags {bad}: keys and values take letters, digits, '_', '-', '.' (at most 63), "
+                "a key may have one 'namespace/' prefix"
+            )
+        return tags
+
+
+class TableConfig(_Labelled):
     columns: ColumnPolicy = ColumnPolicy()
     # Column -> MySQL type, as `elt-pipeline add-source` last read them from a dump: what the next
     # run compares a newer dump with. Documentation only: the import does not check them.
@@ -97,7 +127,7 @@ class TableConfig(_Strict):
     optional: bool = False
 
 
-class SourceConfig(_Strict):
+class SourceConfig(_Labelled):
     name: str
 
     @property
@@ -121,8 +151,14 @@ class SourceConfig(_Strict):
         return value
 
 
+class FreshnessConfig(_Strict):
+    # The ML marts of dump date D are due by this time of day (UTC) on D+1.
+    marts_due_utc: time = time(7, 0)
+
+
 class PipelineConfig(_Strict):
     partitions_start_date: date
+    freshness: FreshnessConfig = FreshnessConfig()
     sources: tuple[SourceConfig, ...] = Field(min_length=1)
     tables: dict[str, TableConfig] = Field(min_length=1)
     max_dump_bytes: int = Field(default=50 * 1024**3, gt=0)
@@ -142,6 +178,18 @@ class PipelineConfig(_Strict):
             raise ValueError(f"duplicate source names: {names}")
         return self
 
+    @model_validator(mode="after")
+    def _source_tags_agree(self) -> PipelineConfig:
+        """A raw table holds every source's rows, so sources may not tag it two ways."""
+        values: dict[str, set[str]] = {}
+        for source in self.sources:
+            for key, value in source.tags.items():
+                values.setdefault(key, set()).add(value)
+        clashes = {key: sorted(found) for key, found in values.items() if len(found) > 1}
+        if clashes:
+            raise ValueError(f"sources give tags different values {clashes}: set them per table instead")
+        return self
+
     @property
     def source_names(self) -> list[str]:
         return [source.name for source in self.sources]
@@ -152,6 +200,16 @@ class PipelineConfig(_Strict):
     def required_tables(self) -> list[str]:
         """The tables every dump must hold (not marked `optional`)."""
         return [name for name, table in self.tables.items() if not table.optional]
+
+    def table_owners(self, table: str) -> list[str]:
+        """The table's owners, then every source's (its raw table holds every source's rows)."""
+        owners = [*self.tables[table].owners, *(owner for source in self.sources for owner in source.owners)]
+        return list(dict.fromkeys(owners))
+
+    def table_tags(self, table: str) -> dict[str, str]:
+        """The sources' tags, overridden by the table's own."""
+        tags = {key: value for source in self.sources for key, value in source.tags.items()}
+        return tags | self.tables[table].tags
 
     def column_policies(self) -> dict[str, ColumnPolicy]:
         return {name: table.columns for name, table in self.tables.items()}

@@ -4,15 +4,19 @@ A single partition is a range of one date; a backfill over many dates is one run
 invocation (dagster-dbt's default single-run backfill policy for time partitions), which
 rebuilds exactly those dates (BigQuery: `insert_overwrite` of each; DuckDB: every row of those
 dates deleted, then the new rows inserted).
+Each model's materialization carries what the warehouse holds after the build, read back by
+dagster-dbt: its row count (tables; whole table, every date) and its columns with their types,
+plus column lineage from the compiled SQL.
 dbt unit tests are for development and CI (tests/test_dbt_project.py), not production runs.
 """
 
 import json
+import sys
 
 from dagster import AssetExecutionContext, DailyPartitionsDefinition
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from elt_pipeline.defs.dbt.project import dbt_project, dbt_vars
+from elt_pipeline.defs.dbt.project import dbt_project, dbt_vars, manifest_for
 from elt_pipeline.defs.dbt.translator import EltDbtTranslator
 from elt_pipeline.defs.resources import WAREHOUSE_POOL
 from elt_pipeline.settings import Settings
@@ -22,9 +26,9 @@ def build_dbt_models(settings: Settings, partitions_def: DailyPartitionsDefiniti
     project = dbt_project(settings.dbt_target)
 
     @dbt_assets(
-        manifest=project.manifest_path,
+        manifest=manifest_for(settings),
         project=project,
-        dagster_dbt_translator=EltDbtTranslator(settings),
+        dagster_dbt_translator=EltDbtTranslator(),
         partitions_def=partitions_def,
         pool=WAREHOUSE_POOL,
     )
@@ -33,6 +37,22 @@ def build_dbt_models(settings: Settings, partitions_def: DailyPartitionsDefiniti
         dates = context.partition_key_range
         variables = dbt_vars(settings, dates.start, dates.end)
         args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(variables)]
-        yield from dbt.cli(args, context=context).stream()
+        events = dbt.cli(args, context=context).stream()
+        try:
+            yield from events.fetch_row_counts().fetch_column_metadata()
+        finally:
+            _release_duckdb_file()
 
     return dbt_models
+
+
+def _release_duckdb_file() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open in this process after dagster-dbt read the
+    row counts and columns back (read-only): a later step in the same process (an in-process
+    run, a test) can then open the file to write. A no-op unless dbt-duckdb was used."""
+    connections = sys.modules.get("dbt.adapters.duckdb.connections")
+    if connections is not None:
+        environment = connections.DuckDBConnectionManager._ENV
+        connections.DuckDBConnectionManager.close_all_connections()
+        if environment is not None:
+            environment.close()

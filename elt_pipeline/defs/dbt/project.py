@@ -9,12 +9,15 @@ so the manifest holds no data directory, dataset name or credential of any envir
 from __future__ import annotations
 
 import functools
+import json
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 from dagster_dbt import DbtProject
 
+from elt_pipeline.defs.dbt.translator import model_layer
 from elt_pipeline.settings import DBT_PROJECT_DIR, PACKAGE_DIR, Settings
 
 PACKAGED_DBT_PROJECT_DIR = PACKAGE_DIR / "dbt_project"  # where prepare-and-package copies it
@@ -62,6 +65,26 @@ def manifest_is_stale(project: DbtProject) -> bool:
         for path in project.project_dir.rglob("*")
         if path.is_file() and not any(folder in path.parents for folder in generated)
     )
+
+
+def manifest_for(settings: Settings) -> dict[str, Any]:
+    """The target's manifest with every model and source relation named for `settings` (catalog:
+    the DuckDB file or the GCP project; schema: the layer's dataset), as the build with
+    `dbt_vars(settings)` names them. The parsed file stays free of any environment; what
+    dagster-dbt reads from this copy (table names, the relations it counts rows and reads
+    columns of after a build) is this environment's own."""
+    manifest = json.loads(dbt_project(settings.dbt_target).manifest_path.read_text())
+    for node in [*manifest["nodes"].values(), *manifest["sources"].values()]:
+        if node["resource_type"] == "source":
+            dataset, table = settings.raw_dataset, node["identifier"]
+        elif (layer := model_layer(node)) is not None:
+            dataset, table = settings.dataset_of_layer(layer), node["alias"]
+        else:
+            continue
+        quote = node["relation_name"][0]  # the adapter's quote: " (DuckDB) or ` (BigQuery)
+        node["database"], node["schema"] = settings.catalog, dataset
+        node["relation_name"] = ".".join(f"{quote}{part}{quote}" for part in (settings.catalog, dataset, table))
+    return manifest
 
 
 def dbt_vars(settings: Settings, first_date: str | None = None, last_date: str | None = None) -> dict[str, str]:
