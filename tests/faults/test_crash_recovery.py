@@ -24,6 +24,7 @@ from dagster import DagsterEventType, DagsterRunStatus, RunsFilter
 from elt_pipeline.lib.manifest import MANIFEST_NAME
 from elt_pipeline.lib.sample_data import SourceHistory, land_snapshot
 from elt_pipeline.run_launcher import run_worker
+from elt_pipeline.settings import LOCAL_DEVELOPMENT_SALT
 from tests.support.dagster_dev import DagsterDev, running_dagster_dev
 from tests.support.expected import FEATURE_COLUMNS, assert_features_equal, expected_customer_features
 from tests.support.pipelines import RAW_TABLES
@@ -33,7 +34,7 @@ pytestmark = pytest.mark.slow
 DAY = date(2024, 1, 1)
 SOURCE = "shop_eu"
 PARTITION = f"{DAY.isoformat()}|{SOURCE}"
-CUSTOMERS = 150_000  # ~11 MB gzipped, ~760k rows: the import and the load take seconds
+CUSTOMERS = 300_000  # ~22 MB gzipped, ~1.5M rows: the convert and load steps take seconds
 POLL_INTERVAL_SECONDS = 30  # run_monitoring.poll_interval_seconds in dagster_local.yaml
 PRIMARY_KEYS = {"customers": "id", "products": "id", "orders": "id", "order_items": "order_id, line_no"}
 
@@ -73,7 +74,8 @@ def running_step(dev: DagsterDev, job_name: str, step_key: str):
             if step_started(dev, record.dagster_run.run_id, step_key):
                 return record.dagster_run
 
-    return dev.wait_for(find, f"{job_name} running {step_key}", timeout=600)
+    # A step of this dump lasts a second or two on an idle machine: look often.
+    return dev.wait_for(find, f"{job_name} running {step_key}", timeout=600, interval=0.2)
 
 
 def monitoring_since(dev: DagsterDev, since: float) -> bool:
@@ -115,7 +117,7 @@ def assert_warehouse_equals(dev: DagsterDev, snapshot) -> None:
         [DAY, SOURCE],
     )
     actual = {row[0]: dict(zip(FEATURE_COLUMNS, row[1:])) for row in rows}
-    assert_features_equal(actual, expected_customer_features(snapshot, "local-development-salt"))
+    assert_features_equal(actual, expected_customer_features(snapshot, LOCAL_DEVELOPMENT_SALT))
 
 
 def test_sigkill_of_the_import_worker_and_of_the_whole_instance_during_the_load_heal(root, snapshot):

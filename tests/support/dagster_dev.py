@@ -69,8 +69,11 @@ class DagsterDev:
     def landing(self) -> LocalLanding:
         return LocalLanding(self.data_dir / "landing")
 
-    def wait_for(self, condition: Callable[[], object], what: str, timeout: float = TIMEOUT_SECONDS):
-        """Poll `condition` until it returns a truthy value; fail with the server log otherwise."""
+    def wait_for(
+        self, condition: Callable[[], object], what: str, timeout: float = TIMEOUT_SECONDS, interval: float = 3
+    ):
+        """Poll `condition` every `interval` seconds until it returns a truthy value; fail with the
+        server log otherwise."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.server.poll() is not None:
@@ -78,7 +81,7 @@ class DagsterDev:
             value = condition()
             if value:
                 return value
-            time.sleep(3)
+            time.sleep(interval)
         raise AssertionError(f"timed out waiting for {what}:\n{self.log_tail()}")
 
     def log_tail(self) -> str:
