@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -21,6 +22,7 @@ from elt_pipeline.defs.dbt.translator import model_layer
 from elt_pipeline.settings import DBT_PROJECT_DIR, PACKAGE_DIR, Settings
 
 PACKAGED_DBT_PROJECT_DIR = PACKAGE_DIR / "dbt_project"  # where prepare-and-package copies it
+GENERATED_FOLDERS = {"target", "logs", "dbt_packages"}  # written by dbt, not part of the project
 
 
 def dbt_executable() -> str:
@@ -59,12 +61,12 @@ def manifest_is_stale(project: DbtProject) -> bool:
     if not project.manifest_path.exists():
         return True
     parsed_at = project.manifest_path.stat().st_mtime
-    generated = {project.project_dir / "target", project.project_dir / "logs", project.project_dir / "dbt_packages"}
-    return any(
-        path.stat().st_mtime > parsed_at
-        for path in project.project_dir.rglob("*")
-        if path.is_file() and not any(folder in path.parents for folder in generated)
-    )
+    for folder, subfolders, files in os.walk(project.project_dir):
+        if folder == str(project.project_dir):  # never descend into what dbt writes (grows with every run)
+            subfolders[:] = [name for name in subfolders if name not in GENERATED_FOLDERS]
+        if any(os.stat(os.path.join(folder, name)).st_mtime > parsed_at for name in files):
+            return True
+    return False
 
 
 def manifest_for(settings: Settings) -> dict[str, Any]:
