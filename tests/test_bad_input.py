@@ -8,7 +8,7 @@ import pytest
 from elt_pipeline.lib.sample_data import SourceHistory, landing_key, render_dump
 from elt_pipeline.lib.storage import ManifestNotFound
 from tests.support.orchestration import IMPORT_JOB, LOAD_JOB
-from tests.support.pipelines import ALL_SOURCES, pipeline_on
+from tests.support.pipelines import ALL_SOURCES, loaded_pipeline
 
 pytestmark = pytest.mark.slow
 
@@ -18,10 +18,7 @@ DAY = date(2024, 1, 1)
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory):
     """One good night of dumps, loaded: the state every bad input must leave untouched."""
-    with pipeline_on("local", tmp_path_factory.mktemp("bad_input"), ALL_SOURCES) as pipeline:
-        pipeline.land([DAY])
-        pipeline.daemon.drain()
-        assert not pipeline.daemon.failures
+    with loaded_pipeline(tmp_path_factory.mktemp("bad_input"), ALL_SOURCES, [DAY]) as pipeline:
         yield pipeline
 
 

@@ -13,7 +13,7 @@ from dagster import AssetKey, DagsterEvent, DagsterEventType, DagsterRunStatus, 
 
 from elt_pipeline.defs.partitions import dump_partition_key
 from tests.support.orchestration import DBT_JOB, FOLLOW_UP_SENSOR, LOAD_JOB
-from tests.support.pipelines import pipeline_on
+from tests.support.pipelines import loaded_pipeline
 
 pytestmark = pytest.mark.slow
 
@@ -23,10 +23,8 @@ SOURCES = ["shop_eu", "shop_us"]
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory):
-    with pipeline_on("local", tmp_path_factory.mktemp("follow_up"), SOURCES) as pipeline:
-        pipeline.land([DAY])
-        pipeline.daemon.drain()
-        assert not pipeline.daemon.failures and pipeline.daemon.runs[DBT_JOB] == 1
+    with loaded_pipeline(tmp_path_factory.mktemp("follow_up"), SOURCES, [DAY]) as pipeline:
+        assert pipeline.daemon.runs[DBT_JOB] == 1
         yield pipeline
 
 

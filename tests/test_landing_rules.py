@@ -15,7 +15,7 @@ from elt_pipeline.lib.sample_data import SourceHistory, dump_content, render_dum
 from elt_pipeline.lib.storage import ManifestNotFound
 from tests.support.expected import assert_features_equal, expected_customer_features
 from tests.support.orchestration import DBT_JOB, IMPORT_JOB, LANDING_SENSOR, LOAD_JOB
-from tests.support.pipelines import pipeline_on
+from tests.support.pipelines import loaded_pipeline, pipeline_on
 
 pytestmark = pytest.mark.slow
 
@@ -25,10 +25,7 @@ NEWEST = date(2024, 1, 20)
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory):
-    with pipeline_on("local", tmp_path_factory.mktemp("landing_rules"), SOURCES) as pipeline:
-        pipeline.land([NEWEST])
-        pipeline.daemon.drain()
-        assert not pipeline.daemon.failures
+    with loaded_pipeline(tmp_path_factory.mktemp("landing_rules"), SOURCES, [NEWEST]) as pipeline:
         yield pipeline
 
 

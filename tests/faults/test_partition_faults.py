@@ -10,7 +10,7 @@ import pytest
 
 from elt_pipeline.lib.sample_data import SourceHistory, landing_key, render_dump
 from tests.support.orchestration import DBT_JOB, FOLLOW_UP_SENSOR, IMPORT_JOB, LOAD_JOB
-from tests.support.pipelines import pipeline_on
+from tests.support.pipelines import loaded_pipeline
 
 pytestmark = pytest.mark.slow
 
@@ -21,10 +21,7 @@ SOURCES = ["shop_eu", "shop_us"]
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory):
     """One good night of dumps, loaded and built: the state every bad dump must leave untouched."""
-    with pipeline_on("local", tmp_path_factory.mktemp("partition_faults"), SOURCES) as pipeline:
-        pipeline.land([DAY])
-        pipeline.daemon.drain()
-        assert not pipeline.daemon.failures
+    with loaded_pipeline(tmp_path_factory.mktemp("partition_faults"), SOURCES, [DAY]) as pipeline:
         yield pipeline
 
 

@@ -188,6 +188,17 @@ def pipeline_on(
         yield cls(settings, defs, InProcessDaemon(defs, instance), sources)
 
 
+@contextmanager
+def loaded_pipeline(root: Path, sources: list[str], days: list) -> Iterator[Pipeline]:
+    """A local pipeline of `sources` whose dumps of `days` the real sensors imported, loaded and
+    built without a failure: the state a module's scenarios start from."""
+    with pipeline_on("local", root, sources) as pipeline:
+        pipeline.land(days)
+        pipeline.daemon.drain()
+        assert not pipeline.daemon.failures
+        yield pipeline
+
+
 def _gcp_environment(emulators) -> dict[str, str]:
     """Fresh buckets and datasets on the emulators, named as a deployment's variables name them."""
     from google.cloud import storage
