@@ -59,7 +59,7 @@ def seed(args: argparse.Namespace) -> int:
     config = load_pipeline_config(settings.pipeline_config_path)
     landing = build_resources(settings, config)["landing"].open()
     dates = [date.fromisoformat(args.first_date) + timedelta(days=n) for n in range(args.days)]
-    snapshots = seed_landing(landing, config.source_names, dates, seed=args.seed)
+    snapshots = seed_landing(landing, config.source_names, dates, seed=args.seed)  # shop data: the default group
     print(f"landed {len(snapshots)} sample dumps in {landing.location}")
     return 0
 
