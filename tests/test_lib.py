@@ -97,6 +97,7 @@ def test_source_groups_give_each_source_its_own_tables(tmp_path):
         (with_group("g", tables="{}"), "groups.g.tables"),
         (with_group("g", tables="{actor-x: {}}"), "groups.g.tables"),
         (with_group("g") + "\n  g: {sources: [{name: c}], tables: {t: {}}}", "duplicate key 'g'"),  # not the last kept
+        (with_group("t").replace("tables: {t: {}}", "tables: {t__actor: {}}"), "tables ['t__actor'] would share"),
     ],
 )
 def test_an_invalid_config_fails_at_load_naming_the_key(tmp_path, yaml_text, named_key):

@@ -239,6 +239,14 @@ class PipelineConfig(SourceGroup):
                 seen[name] = group
         return self
 
+    @model_validator(mode="after")
+    def _distinct_warehouse_tables(self) -> PipelineConfig:
+        """A group's tables land as `<group>__<table>` beside the default group's `<table>`."""
+        clashes = sorted(table for table in self.tables for group in self.groups if table.startswith(f"{group}__"))
+        if clashes:
+            raise ValueError(f"tables {clashes} would share a warehouse table with a group's (<group>__<table>)")
+        return self
+
     @property
     def source_groups(self) -> dict[str, SourceGroup]:
         """Every group by name, the default one first."""
