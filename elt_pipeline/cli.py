@@ -59,7 +59,7 @@ def seed(args: argparse.Namespace) -> int:
     config = load_pipeline_config(settings.pipeline_config_path)
     landing = build_resources(settings, config)["landing"].open()
     dates = [date.fromisoformat(args.first_date) + timedelta(days=n) for n in range(args.days)]
-    snapshots = seed_landing(landing, config.source_names, dates, seed=args.seed)
+    snapshots = seed_landing(landing, config.source_names, dates, seed=args.seed)  # shop data: the default group
     print(f"landed {len(snapshots)} sample dumps in {landing.location}")
     return 0
 
@@ -115,6 +115,7 @@ def add_source(args: argparse.Namespace) -> int:
             Path(args.dbt_project or DBT_PROJECT_DIR),
             dbt_source=args.dbt_source,
             partitions_start=start,
+            group=args.group,
         )
     except (DumpError, OnboardingError, PipelineConfigError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -126,7 +127,7 @@ def add_source(args: argparse.Namespace) -> int:
         print(line)
     for column, policy in done.suggestions.items():
         print(f"suggested: {policy} {column} (its name looks personal; review in {done.config_path})")
-    print(f"wrote {done.config_path}")
+    print(f"wrote {done.config_path} (source group {done.group})")
     print(f"wrote {done.dbt_sources}")
     return 0
 
@@ -163,7 +164,14 @@ def main(argv: list[str] | None = None) -> int:
     add_parser.add_argument("name", help="the source's name (its landing folder)")
     add_parser.add_argument("--from-dump", required=True, help="a .sql or .sql.gz dump: a path or gs:// URI")
     add_parser.add_argument("--dbt-project", help="the dbt project to write sources into (default: the project's)")
-    add_parser.add_argument("--dbt-source", help="the dbt source's name (default: the source's name)")
+    add_parser.add_argument(
+        "--group",
+        help="the source group to join or create (default: the default group if the dump holds its tables, "
+        "else a new group named after the source)",
+    )
+    add_parser.add_argument(
+        "--dbt-source", help="the dbt source's name (default: the source's name; in a group: the group's name)"
+    )
     add_parser.add_argument("--partitions-start-date", help="YYYY-MM-DD, for a new pipeline config (default: today)")
     add_parser.set_defaults(handler=add_source)
 

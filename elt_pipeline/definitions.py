@@ -1,6 +1,7 @@
 """The code location: every stage of the pipeline, in the order a dump flows through it.
 
     landing --landed_dumps--> import_dump --loads_and_dbt--> raw/<table> (load_raw_tables)
+                                                        or raw/<group>/<table> (load_<group>_raw_tables)
             --loads_and_dbt--> dbt models (dbt_build) <--ml_marts_daily_refresh
             ML marts <--ml_marts_freshness_at_deadline (checks: yesterday's date is built)
     any failed run --run_failure_alerts--> webhook / e-mail (when configured)
@@ -37,15 +38,20 @@ def build_definitions(settings: Settings) -> Definitions:
     import_job = build_import_job(config, partitions)
     landed_dumps = build_landed_dump_sensor(config, import_job)
 
-    # 2. An import publishes: load its partition into every raw table.
-    raw_tables = build_raw_tables(config, settings, partitions)
-    load_job = build_load_job(raw_tables)
+    # 2. An import publishes: load its partition into every raw table of its source group.
+    raw_tables, load_jobs, load_job_of = [], [], {}
+    for group, members in config.source_groups.items():
+        assets = build_raw_tables(group, members, settings, dump_partitions(config, members.source_names))
+        raw_tables.append(assets)
+        load_jobs.append(build_load_job(group, assets))
+        load_job_of |= dict.fromkeys(members.source_names, load_jobs[-1])
 
     # 3. Raw partitions load: dbt builds their dump date once, all sources.
     dbt_models = build_dbt_models(settings, dump_date_partitions(config))
     dbt_job = build_dbt_job(dbt_models)
+    raw_keys = {key for assets in raw_tables for key in assets.keys}
     loads_and_dbt = build_follow_up_sensor(
-        import_job, load_job, dbt_job, raw_keys=set(raw_tables.keys), dbt_keys=set(dbt_models.keys)
+        import_job, load_job_of, dbt_job, raw_keys=raw_keys, dbt_keys=set(dbt_models.keys)
     )
 
     # 4. Every morning: refresh the ML marts; at the deadline, check yesterday's date is built.
@@ -63,9 +69,9 @@ def build_definitions(settings: Settings) -> Definitions:
         )
 
     return Definitions(
-        assets=[raw_tables, dbt_models],
+        assets=[*raw_tables, dbt_models],
         asset_checks=[freshness],
-        jobs=[import_job, load_job, dbt_job],
+        jobs=[import_job, *load_jobs, dbt_job],
         sensors=[landed_dumps, loads_and_dbt, *([alerts] if alerts else [])],
         schedules=[daily_refresh, freshness_at_deadline],
         resources=build_resources(settings, config),

@@ -1,6 +1,8 @@
-"""`elt-pipeline add-source`: onboard Sakila (the shared corpus) from its dump, as a user would, then
-land the dump and let the real sensors import and load it; the raw tables equal the corpus ground
-truth. A newer dump's differences are shown and applied, and nothing else in the files changes."""
+"""`elt-pipeline add-source`: onboard Sakila (the shared corpus) from its dump, as a user would, into
+the shop pipeline's config as a source group of its own, then land its dump beside a shop dump and
+let the real sensors import and load both; Sakila's raw tables equal the corpus ground truth and
+the shop's marts are built. A newer dump's differences are shown and applied to its group only,
+and nothing else in the files changes."""
 
 from __future__ import annotations
 
@@ -18,17 +20,17 @@ from pathlib import Path
 import duckdb
 import pytest
 import yaml
-from dagster import DagsterInstance
+from dagster import AssetKey, DagsterInstance
 
 from elt_pipeline.definitions import build_definitions
 from elt_pipeline.defs.dbt.project import DBT_PROJECT_DIR, dbt_executable, dbt_vars
 from elt_pipeline.lib.onboarding import add_source, suggested_policy
 from elt_pipeline.lib.pipeline_config import load_pipeline_config
-from elt_pipeline.lib.sample_data import SourceHistory, render_dump, write_dump
+from elt_pipeline.lib.sample_data import SourceHistory, render_dump, seed_landing, write_dump
 from elt_pipeline.lib.schema_diff import ColumnChange, diff_schema
 from elt_pipeline.settings import DEFAULT_PIPELINE_CONFIG, load_settings
 from tests.support.corpus import corpus_dir
-from tests.support.orchestration import FOLLOW_UP_SENSOR, LANDING_SENSOR, LOAD_JOB, InProcessDaemon
+from tests.support.orchestration import DBT_JOB, IMPORT_JOB, LOAD_JOB, InProcessDaemon
 from tests.support.required import skip_or_fail
 
 SAKILA_DUMP = corpus_dir() / "sakila.default.sql.gz"
@@ -127,18 +129,40 @@ def test_a_shard_joins_the_shop_sources_and_the_hand_written_config_stays(tmp_pa
     assert "exclude: [password_hash]   # never leaves production" in config.read_text()
 
 
-def test_a_different_database_cannot_join_the_shop_sources(tmp_path, sakila_dump):
-    config = tmp_path / "pipeline.yaml"
-    shutil.copyfile(DEFAULT_PIPELINE_CONFIG, config)
-    before = config.read_text()
+def test_a_different_database_gets_a_source_group_of_its_own(tmp_path, sakila_dump):
+    """Sakila lacks the shop tables: it becomes group `sakila` of the same config, with its own
+    tables, raw asset keys and warehouse tables; the shop sources and tables do not change."""
+    config_path, dbt_dir = tmp_path / "pipeline.yaml", tmp_path / "dbt"
+    shutil.copyfile(DEFAULT_PIPELINE_CONFIG, config_path)
     result = run_cli(
-        "add-source", "sakila", "--from-dump", str(SAKILA_DUMP), "--dbt-project", str(tmp_path), config=config
+        "add-source", "sakila", "--from-dump", str(sakila_dump), "--dbt-project", str(dbt_dir), config=config_path
     )
-    assert result.returncode == 1
-    assert "lacks tables ['customers', 'order_items', 'orders', 'products']" in result.stderr
-    assert "ELT_PIPELINE_CONFIG" in result.stderr
-    assert config.read_text() == before
-    assert not list(tmp_path.rglob("*.yml"))
+
+    assert result.returncode == 0, result.stderr
+    assert f"wrote {config_path} (source group sakila)" in result.stdout
+    before, after = load_pipeline_config(DEFAULT_PIPELINE_CONFIG), load_pipeline_config(config_path)
+    assert (after.sources, after.tables) == (before.sources, before.tables)
+    assert after.all_source_names == [*before.source_names, "sakila"]
+    sakila = after.groups["sakila"]
+    assert sakila.source_names == ["sakila"] and list(sakila.tables) == list(ground_truth())
+    assert after.group_of("sakila").required_tables() == list(ground_truth())
+    dbt_source = yaml.safe_load((dbt_dir / "models" / "staging" / "_sakila__sources.yml").read_text())["sources"][0]
+    actor = next(table for table in dbt_source["tables"] if table["name"] == "actor")
+    assert dbt_source["name"] == "sakila" and actor["identifier"] == "sakila__actor"
+    assert actor["meta"]["dagster"]["asset_key"] == ["raw", "sakila", "actor"]
+
+    # The group asked for explicitly must be one whose tables the dump holds.
+    text = config_path.read_text()
+    refused = run_cli(
+        *("add-source", "sakila_eu", "--from-dump", str(sakila_dump), "--group", "default"),
+        *("--dbt-project", str(dbt_dir)),
+        config=config_path,
+    )
+    assert refused.returncode == 1
+    assert "lacks tables ['customers', 'order_items', 'orders', 'products'] that every source of group 'default'" in (
+        refused.stderr
+    )
+    assert config_path.read_text() == text and not (dbt_dir / "models" / "staging" / "_sakila_eu__sources.yml").exists()
 
 
 def test_a_missing_dump_is_named(tmp_path):
@@ -152,12 +176,13 @@ def test_a_missing_dump_is_named(tmp_path):
 
 
 @pytest.mark.slow
-def test_sakila_onboarded_landed_and_loaded_equals_the_ground_truth(tmp_path, monkeypatch, sakila_dump):
+def test_sakila_onboarded_as_a_group_beside_the_shop_loads_the_ground_truth(tmp_path, monkeypatch, sakila_dump):
+    """One config: the shop sources (default group) and Sakila, onboarded by the CLI as a group.
+    A shop dump and Sakila's land for the same date; the real sensors import, load and build."""
     config_path, dbt_dir = tmp_path / "pipeline.yaml", dbt_project_copy(tmp_path)
+    shutil.copyfile(DEFAULT_PIPELINE_CONFIG, config_path)
     onboarded = run_cli(
-        *("add-source", "sakila", "--from-dump", str(SAKILA_DUMP), "--dbt-project", str(dbt_dir)),
-        *("--partitions-start-date", DUMP_DATE.isoformat()),
-        config=config_path,
+        "add-source", "sakila", "--from-dump", str(sakila_dump), "--dbt-project", str(dbt_dir), config=config_path
     )
     assert onboarded.returncode == 0, onboarded.stderr
     truth = ground_truth()
@@ -165,32 +190,53 @@ def test_sakila_onboarded_landed_and_loaded_equals_the_ground_truth(tmp_path, mo
         f"+ table {name} ({len(table['columns'])} columns)" for name, table in truth.items()
     ]
     config = load_pipeline_config(config_path)
-    assert config.source_names == ["sakila"]
-    assert config.tables["staff"].columns.exclude == ("password",)
-    assert config.tables["customer"].columns.hash == ("first_name", "last_name", "email")
-    assert config.tables["film"].column_types["rating"] == "enum('G','PG','PG-13','R','NC-17')"
+    sakila = config.groups["sakila"]
+    assert config.source_names == ["shop_eu", "shop_us", "shop_apac"] and sakila.source_names == ["sakila"]
+    assert sakila.tables["staff"].columns.exclude == ("password",)
+    assert sakila.tables["customer"].columns.hash == ("first_name", "last_name", "email")
+    assert sakila.tables["film"].column_types["rating"] == "enum('G','PG','PG-13','R','NC-17')"
     assert "# suggested by add-source" in config_path.read_text()
 
-    # Land the dump where production lands it; the real sensors import it and load its partition.
+    # Land both dumps where production lands them; the real sensors take it from there.
     monkeypatch.setenv("ELT_PIPELINE_CONFIG", str(config_path))
     monkeypatch.setenv("ELT_DATA_DIR", str(tmp_path / "data"))
     settings = load_settings()
     defs = build_definitions(settings)
+    assert {AssetKey(["raw", "sakila", name]) for name in truth} | {AssetKey(["raw", "orders"])} <= set(
+        defs.resolve_asset_graph().get_all_asset_keys()
+    )
     (tmp_path / "dagster_home").mkdir()
     daemon = InProcessDaemon(defs, DagsterInstance.local_temp(str(tmp_path / "dagster_home")))
-    defs.resources["landing"].open().put(f"sakila/{DUMP_DATE}/sakila.sql.gz", SAKILA_DUMP.read_bytes())
-    imports = daemon.tick(LANDING_SENSOR)
-    assert [request.partition_key for request in imports] == [f"{DUMP_DATE}|sakila"]
-    assert daemon.execute(LANDING_SENSOR, imports[0]).success
-    loads = daemon.tick(FOLLOW_UP_SENSOR)
-    assert [(request.job_name, request.partition_key) for request in loads] == [(LOAD_JOB, f"{DUMP_DATE}|sakila")]
-    assert daemon.execute(FOLLOW_UP_SENSOR, loads[0]).success
-    # dbt follows the load (its build is the project's shop models: not run against Sakila here).
-    assert [request.partition_key for request in daemon.tick(FOLLOW_UP_SENSOR)] == [DUMP_DATE.isoformat()]
+    landing = defs.resources["landing"].open()
+    (shop,) = seed_landing(landing, ["shop_eu"], [DUMP_DATE])
+    landing.put(f"sakila/{DUMP_DATE}/sakila.sql.gz", sakila_dump.read_bytes())
+    imports = daemon.drain()
+
+    assert sorted(request.partition_key for request in imports) == [f"{DUMP_DATE}|sakila", f"{DUMP_DATE}|shop_eu"]
+    assert not daemon.failures, [failure.dagster_run.job_name for failure in daemon.failures]
+    # Each import held its own group's tables and was never asked for the other's.
+    parquet = defs.resources["parquet"].open()
+    assert sorted(parquet.read_manifest("sakila", DUMP_DATE.isoformat()).tables) == sorted(truth)
+    assert sorted(parquet.read_manifest("shop_eu", DUMP_DATE.isoformat()).tables) == sorted(config.tables)
+    assert daemon.runs[IMPORT_JOB] == 2 and daemon.runs[LOAD_JOB] == 1 and daemon.runs["load_sakila_raw_tables"] == 1
+    assert daemon.runs[DBT_JOB] >= 1
+    for name in truth:
+        records = daemon.instance.fetch_materializations(AssetKey(["raw", "sakila", name]), limit=5).records
+        assert [record.partition_key for record in records] == [f"{DUMP_DATE}|sakila"], name
 
     with duckdb.connect(str(settings.duckdb_path), read_only=True) as warehouse:
         for name, table in truth.items():
-            assert_equals_ground_truth(warehouse, f"{settings.raw_dataset}.{name}", table, config.tables[name].columns)
+            relation = f"{settings.raw_dataset}.sakila__{name}"
+            assert_equals_ground_truth(warehouse, relation, table, sakila.tables[name].columns)
+        for name, rows in shop.tables.items():
+            found = warehouse.execute(f"SELECT _source_db, count(*) FROM {settings.raw_dataset}.{name} GROUP BY ALL")
+            assert found.fetchall() == [("shop_eu", len(rows))], name
+        features = warehouse.execute(
+            f"SELECT count(*) FROM {settings.marts_dataset}.fct_customer_features "
+            "WHERE _dump_date = ? AND _source_db = 'shop_eu'",
+            [DUMP_DATE],
+        ).fetchone()
+        assert features == (len(shop.tables["customers"]),)
 
     # The dbt sources file add-source wrote: its not_null and unique tests pass on the loaded data.
     tested = subprocess.run(
@@ -273,7 +319,9 @@ def newer_sakila_dump(destination: Path) -> Path:
 
 
 def test_a_newer_dump_shows_and_applies_only_its_difference(tmp_path, sakila_dump):
+    """Sakila's group in the shop config takes the newer dump's difference; nothing else changes."""
     config_path, dbt_dir = tmp_path / "pipeline.yaml", dbt_project_copy(tmp_path)
+    shutil.copyfile(DEFAULT_PIPELINE_CONFIG, config_path)
     dbt_file = dbt_dir / "models" / "staging" / "_sakila__sources.yml"
 
     def onboard(dump: Path) -> subprocess.CompletedProcess:
@@ -283,7 +331,7 @@ def test_a_newer_dump_shows_and_applies_only_its_difference(tmp_path, sakila_dum
 
     assert onboard(sakila_dump).returncode == 0
     # The user reviews: a comment, a decision on a suggestion, a description in the dbt file.
-    reviewed = config_path.read_text().replace("sources:\n", "sources:  # reviewed by the data team\n")
+    reviewed = config_path.read_text().replace("    sources:\n", "    sources:  # reviewed by the data team\n")
     reviewed = reviewed.replace(
         "hash: [name]  # suggested", "hash: []  # category names are not personal; was suggested"
     )
@@ -304,7 +352,9 @@ def test_a_newer_dump_shows_and_applies_only_its_difference(tmp_path, sakila_dum
         "- column staff.picture",
         f"suggested: hash customer.loyalty_email (its name looks personal; review in {config_path})",
     ]
-    after = load_pipeline_config(config_path)
+    config = load_pipeline_config(config_path)
+    assert (config.sources, config.tables) == (before.sources, before.tables)  # the shop's default group
+    after, before = config.groups["sakila"], before.groups["sakila"]
     changed = {"review", "film_text", "customer", "staff", "payment"}
     assert {name: table for name, table in after.tables.items() if name not in changed} == {
         name: table for name, table in before.tables.items() if name not in changed
@@ -325,7 +375,7 @@ def test_a_newer_dump_shows_and_applies_only_its_difference(tmp_path, sakila_dum
     assert "picture" not in after.tables["staff"].column_types
     assert after.tables["payment"].column_types["amount"] == "decimal(7,2)"
     text = config_path.read_text()
-    assert "sources:  # reviewed by the data team\n" in text
+    assert "    sources:  # reviewed by the data team\n" in text
     assert "hash: []  # category names are not personal; was suggested" in text
 
     dbt_after = yaml.safe_load(dbt_file.read_text())

@@ -115,6 +115,39 @@ def test_raw_tables_are_warehouse_tables_named_in_full_for_each_environment(tmp_
     }
 
 
+def test_a_source_group_has_its_own_raw_assets_partitions_and_load_job(tmp_path):
+    """Group `films` beside the shop: its tables are raw/films/<table> in Dagster group
+    `raw_films`, warehouse tables films__<table>, partitioned by its own sources only, loaded by
+    `load_films_raw_tables`; the shop's raw tables and load job are unchanged."""
+    config = yaml.safe_load(DEFAULT_PIPELINE_CONFIG.read_text())
+    config["groups"] = {"films": {"sources": [{"name": "sakila", "owners": ["team:films"]}], "tables": {"actor": {}}}}
+    (tmp_path / "pipeline.yaml").write_text(yaml.safe_dump(config))
+    environ = {"ELT_DATA_DIR": str(tmp_path), "ELT_PIPELINE_CONFIG": str(tmp_path / "pipeline.yaml")}
+    defs = build_definitions(load_settings(environ))
+    graph = defs.resolve_asset_graph()
+    actor, orders = AssetKey(["raw", "films", "actor"]), AssetKey(["raw", "orders"])
+
+    assert {key for key in graph.get_all_asset_keys() if key.path[0] == "raw"} == {
+        actor,
+        *(AssetKey(["raw", table]) for table in config["tables"]),
+    }
+    spec = defs.resolve_assets_def(actor).specs_by_key[actor]
+    assert (spec.group_name, spec.metadata["dagster/table_name"]) == ("raw_films", "warehouse.elt_raw.films__actor")
+    assert list(graph.get(actor).owners) == ["team:films"]
+    assert graph.get(orders).group_name == "raw"
+
+    def sources(partitions_def) -> list[str]:
+        return list(partitions_def.get_partitions_def_for_dimension("source_db").get_partition_keys())
+
+    assert {key: sources(graph.get(key).partitions_def) for key in (actor, orders)} == {
+        actor: ["sakila"],
+        orders: ["shop_eu", "shop_us", "shop_apac"],
+    }
+    assert defs.resolve_job_def("load_films_raw_tables").asset_layer.executable_asset_keys == {actor}
+    assert orders in defs.resolve_job_def("load_raw_tables").asset_layer.executable_asset_keys
+    assert sources(defs.resolve_job_def("import_dump").partitions_def) == ["shop_eu", "shop_us", "shop_apac", "sakila"]
+
+
 def test_owners_and_tags_come_from_the_pipeline_config_and_dbt_meta(tmp_path):
     config = yaml.safe_load(DEFAULT_PIPELINE_CONFIG.read_text())
     config["sources"][1]["owners"] = ["dba-us@example.com"]

@@ -44,6 +44,30 @@ def test_the_shipped_config_is_valid():
     assert config.table_owners("orders") == ["team:shop-backend"]
 
 
+BASE = "partitions_start_date: 2024-01-01\nsources: [{name: shop}]\ntables: {t: {}}\n"
+
+
+def with_group(name: str, source: str = "b", tables: str = "{actor: {}}") -> str:
+    """The base config and one source group."""
+    return f"{BASE}groups:\n  {name}: {{sources: [{{name: {source}}}], tables: {tables}}}"
+
+
+def test_source_groups_give_each_source_its_own_tables(tmp_path):
+    """The top-level sources and tables are the default group; each group lists its own."""
+    path = tmp_path / "pipeline.yaml"
+    film = "{optional: true, columns: {exclude: [secret], new_columns: include}}"
+    tables = f"{{actor: {{owners: ['team:films']}}, film: {film}}}"
+    path.write_text(with_group("films", source="sakila", tables=tables))
+    config = load_pipeline_config(path)
+    assert config.all_source_names == ["shop", "sakila"] and config.source_names == ["shop"]
+    assert [config.group_name_of(source) for source in ("shop", "sakila")] == ["default", "films"]
+    assert list(config.source_groups) == ["default", "films"]
+    films = config.group_of("sakila")
+    assert films.required_tables() == ["actor"] and config.group_of("shop").required_tables() == ["t"]
+    assert not films.column_policies()["film"].keeps("secret") and set(films.column_policies()) == {"actor", "film"}
+    assert films.table_owners("actor") == ["team:films"] and config.source("sakila").name == "sakila"
+
+
 @pytest.mark.parametrize(
     ("yaml_text", "named_key"),
     [
@@ -67,6 +91,13 @@ def test_the_shipped_config_is_valid():
             "\ntables: {t: {}}",
             "region",
         ),
+        (with_group("sakila", source="shop"), "source 'shop' is listed in groups default and sakila"),
+        (with_group("bad-name"), "group name 'bad-name'"),
+        (with_group("default"), "group name 'default'"),
+        (with_group("g", tables="{}"), "groups.g.tables"),
+        (with_group("g", tables="{actor-x: {}}"), "groups.g.tables"),
+        (with_group("g") + "\n  g: {sources: [{name: c}], tables: {t: {}}}", "duplicate key 'g'"),  # not the last kept
+        (with_group("t").replace("tables: {t: {}}", "tables: {t__actor: {}}"), "tables ['t__actor'] would share"),
     ],
 )
 def test_an_invalid_config_fails_at_load_naming_the_key(tmp_path, yaml_text, named_key):

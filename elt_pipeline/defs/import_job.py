@@ -3,7 +3,8 @@
 Op-based and partitioned like the raw tables, so a run is one (dump_date, source_db): the
 dump sensor passes the exact landed object; launched from the UI for a partition without
 config, it imports the dump currently landed for that partition (replay). A folder holding
-several dumps imports the one landed last, whoever asks (`layout.newest_dump`).
+several dumps imports the one landed last, whoever asks (`layout.newest_dump`). A dump must
+hold its source group's tables, converted with that group's column policies; no other group's.
 """
 
 import shutil
@@ -108,13 +109,11 @@ def fetch_dump(context: OpExecutionContext, config: ImportConfig, landing: Landi
 
 
 def _convert_op(config: PipelineConfig):
-    policies = config.column_policies()
-
     @op(name="convert_dump", ins={"fetched": In(FetchedDump)}, out=Out(ConvertedDump))
     def convert(context: OpExecutionContext, fetched: FetchedDump, converter: ConverterResource) -> ConvertedDump:
         """Validate and stream the dump once into per-table Parquet and a manifest."""
         partition = partition_of(context.partition_key)
-        source = config.source(partition.source_db)
+        source, group = config.source(partition.source_db), config.group_of(partition.source_db)
         out_dir = Path(fetched.work_dir) / "staged"
         if converter.uses_development_salt:
             context.log.warning(
@@ -126,7 +125,7 @@ def _convert_op(config: PipelineConfig):
             manifest = convert_dump(
                 Path(fetched.local_path),
                 out_dir,
-                policies=policies,
+                policies=group.column_policies(),
                 hash_salt=converter.hash_salt,
                 dump_uri=fetched.landed.uri,
                 max_bytes=converter.max_dump_bytes,
@@ -144,7 +143,7 @@ def _convert_op(config: PipelineConfig):
                 "pipeline config",
                 {"declared_database": manifest.database, "expected_database": source.database_name},
             )
-        missing = [table for table in config.required_tables() if table not in manifest.tables]
+        missing = [table for table in group.required_tables() if table not in manifest.tables]
         if missing:
             raise _refused(
                 fetched,

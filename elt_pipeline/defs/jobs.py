@@ -1,4 +1,4 @@
-"""Asset jobs: load one dump partition into the raw tables; `dbt build` one dump date.
+"""Asset jobs: load one dump partition into a source group's raw tables; `dbt build` one dump date.
 
 Both run their single step in the run's own process (`in_process_executor`): no second
 process start per run. The step still claims a slot of its `warehouse` pool first.
@@ -9,14 +9,21 @@ from __future__ import annotations
 from dagster import AssetsDefinition, AssetSelection, define_asset_job, in_process_executor
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
+from elt_pipeline.lib.pipeline_config import DEFAULT_GROUP
 
-def build_load_job(raw_tables: AssetsDefinition) -> UnresolvedAssetJobDefinition:
+
+def load_job_name(group: str) -> str:
+    """`load_raw_tables` (the default group), `load_<group>_raw_tables` (another)."""
+    return "load_raw_tables" if group == DEFAULT_GROUP else f"load_{group}_raw_tables"
+
+
+def build_load_job(group: str, raw_tables: AssetsDefinition) -> UnresolvedAssetJobDefinition:
     return define_asset_job(
-        "load_raw_tables",
+        load_job_name(group),
         selection=_with_own_checks(raw_tables),
         tags={"elt/stage": "load"},
         executor_def=in_process_executor,
-        description="Replace one (dump_date, source_db) partition of every raw table from staging.",
+        description=f"Replace one (dump_date, source_db) partition of the {group} group's raw tables from staging.",
     )
 
 

@@ -20,12 +20,13 @@ def dump_date_partitions(config: PipelineConfig) -> DailyPartitionsDefinition:
     return DailyPartitionsDefinition(start_date=config.partitions_start_date.isoformat(), end_offset=1)
 
 
-def dump_partitions(config: PipelineConfig) -> MultiPartitionsDefinition:
-    """dump_date x source_db: one partition per landed dump."""
+def dump_partitions(config: PipelineConfig, sources: list[str] | None = None) -> MultiPartitionsDefinition:
+    """dump_date x source_db: one partition per landed dump, of `sources` (default: every
+    group's; a group's raw tables have only its own)."""
     return MultiPartitionsDefinition(
         {
             DATE_DIMENSION: dump_date_partitions(config),
-            SOURCE_DIMENSION: StaticPartitionsDefinition(config.source_names),
+            SOURCE_DIMENSION: StaticPartitionsDefinition(config.all_source_names if sources is None else sources),
         }
     )
 

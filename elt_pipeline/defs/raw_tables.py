@@ -1,6 +1,7 @@
 """Raw table assets: Parquet store -> one warehouse partition, replaced atomically.
 
-One asset per configured table (`raw/<table>`), all computed by one subsettable step so a
+One asset per table of a source group (`raw/<table>` for the default group, `raw/<group>/<table>`
+for another: `lib/raw_names.py`), a group's all computed by one subsettable step so a
 partition's tables load in one process while any single table can be rematerialized.
 """
 
@@ -27,7 +28,8 @@ from elt_pipeline.defs.import_job import TRANSIENT_RETRY
 from elt_pipeline.defs.partitions import partition_of
 from elt_pipeline.defs.resources import WAREHOUSE_POOL, ParquetStoreResource, WarehouseResource
 from elt_pipeline.lib.manifest import Manifest, TableManifest
-from elt_pipeline.lib.pipeline_config import PipelineConfig
+from elt_pipeline.lib.pipeline_config import DEFAULT_GROUP, SourceGroup
+from elt_pipeline.lib.raw_names import RAW_PREFIX, raw_key_path, raw_table_name
 from elt_pipeline.lib.storage import InconsistentParquet, ManifestNotFound, ParquetStore
 from elt_pipeline.lib.warehouse import (
     PARTITION_COLUMNS,
@@ -40,7 +42,6 @@ from elt_pipeline.lib.warehouse import (
 )
 from elt_pipeline.settings import Settings
 
-RAW_PREFIX = "raw"
 ROW_COUNT_CHECK = "row_count_matches_manifest"
 SCHEMA_CHECK = "schema_unchanged"
 CONSISTENT_CHECK = "partition_consistent"
@@ -55,23 +56,30 @@ INCONSISTENT_NOTE = (
 )
 
 
-def raw_asset_key(table: str) -> AssetKey:
-    return AssetKey([RAW_PREFIX, table])
+def raw_asset_key(table: str, group: str = DEFAULT_GROUP) -> AssetKey:
+    return AssetKey(raw_key_path(group, table))
 
 
-def _specs(config: PipelineConfig, settings: Settings) -> tuple[list[AssetSpec], list[AssetCheckSpec]]:
+def raw_asset_group(group: str) -> str:
+    """The Dagster asset group of a source group's raw tables: `raw`, or `raw_<group>`."""
+    return RAW_PREFIX if group == DEFAULT_GROUP else f"{RAW_PREFIX}_{group}"
+
+
+def _specs(group: str, members: SourceGroup, settings: Settings) -> tuple[list[AssetSpec], list[AssetCheckSpec]]:
     specs, checks = [], []
-    for table in config.tables:
-        key = raw_asset_key(table)
+    for table in members.tables:
+        key = raw_asset_key(table, group)
         specs.append(
             AssetSpec(
                 key,
-                group_name=RAW_PREFIX,
+                group_name=raw_asset_group(group),
                 kinds={settings.dbt_target},  # the warehouse: duckdb or bigquery
-                description=f"`{table}` of every source database, one partition per (dump_date, source_db).",
-                metadata={"dagster/table_name": settings.qualified_table(settings.raw_dataset, table)},
-                owners=config.table_owners(table),
-                tags=config.table_tags(table),
+                description=f"`{table}` of {', '.join(members.source_names)}, a partition per (dump_date, source_db).",
+                metadata={
+                    "dagster/table_name": settings.qualified_table(settings.raw_dataset, raw_table_name(group, table))
+                },
+                owners=members.table_owners(table),
+                tags=members.table_tags(table),
                 skippable=True,
             )
         )
@@ -122,11 +130,12 @@ def _specs(config: PipelineConfig, settings: Settings) -> tuple[list[AssetSpec],
     return specs, checks
 
 
-def build_raw_tables(config: PipelineConfig, settings: Settings, partitions_def: MultiPartitionsDefinition):
-    specs, checks = _specs(config, settings)
+def build_raw_tables(group: str, members: SourceGroup, settings: Settings, partitions_def: MultiPartitionsDefinition):
+    """The raw tables of one source group; `partitions_def` lists the group's sources."""
+    specs, checks = _specs(group, members, settings)
 
     @multi_asset(
-        name="raw_tables",
+        name="raw_tables" if group == DEFAULT_GROUP else f"raw_{group}_tables",
         specs=specs,
         check_specs=checks,
         partitions_def=partitions_def,
@@ -143,21 +152,27 @@ def build_raw_tables(config: PipelineConfig, settings: Settings, partitions_def:
         store = parquet.open()
         manifest = _read_manifest(store, partition)
         target = warehouse.open()
-        tables = sorted(key.path[-1] for key in context.selected_asset_keys)
-        listed = {table: _listed_table(config, manifest, table) for table in tables}
-        staged = {table: _staged(store, partition, entry) for table, entry in listed.items()}
-        previous = {table: target.previous_row_count(table, partition) for table in tables}
+        tables = {raw_table_name(group, key.path[-1]): key for key in sorted(context.selected_asset_keys)}
+        listed = {name: _listed_table(members, manifest, key.path[-1]) for name, key in tables.items()}
+        staged = {name: _staged(store, partition, entry) for name, entry in listed.items()}
+        previous = {name: target.previous_row_count(name, partition) for name in tables}
+
+        def reported(name: str, result: LoadResult, consistent: bool) -> Iterator[MaterializeResult | AssetCheckResult]:
+            yield from _reported(
+                target, partition, manifest, listed[name], result, previous[name], name, tables[name], consistent
+            )
+
         try:
             loaded = target.replace_partitions(partition, staged)
         except SchemaDriftError as error:
             raise Failure(str(error), allow_retries=False) from error
         except PartialReplace as partial:
             context.log.error(str(partial))
-            for table, result in partial.replaced.items():
-                yield from _reported(target, partition, manifest, listed[table], result, previous[table], table, False)
+            for name, result in partial.replaced.items():
+                yield from reported(name, result, False)
             raise
-        for table, result in loaded.items():
-            yield from _reported(target, partition, manifest, listed[table], result, previous[table], table, True)
+        for name, result in loaded.items():
+            yield from reported(name, result, True)
 
     return raw_tables
 
@@ -170,10 +185,10 @@ def _reported(
     loaded: LoadResult,
     previous_rows: int | None,
     table: str,
+    key: AssetKey,
     consistent: bool,
 ) -> Iterator[MaterializeResult | AssetCheckResult]:
-    """The materialization of one replaced table and its checks."""
-    key = raw_asset_key(table)
+    """The materialization of one replaced warehouse `table` (asset `key`) and its checks."""
     rows = target.partition_row_count(table, partition)
     checks = _check_results(key, listed, loaded, rows, previous_rows, consistent)
     failed = [check.check_name for check in checks if not check.passed and check.check_name in DBT_BLOCKING_CHECKS]
@@ -188,10 +203,10 @@ def _read_manifest(store: ParquetStore, partition: Partition) -> Manifest:
         raise Failure(str(error), allow_retries=False) from error
 
 
-def _listed_table(config: PipelineConfig, manifest: Manifest, table: str) -> TableManifest | None:
+def _listed_table(members: SourceGroup, manifest: Manifest, table: str) -> TableManifest | None:
     """The table's manifest entry; None for an optional table the dump lacks."""
     listed = manifest.tables.get(table)
-    if listed is None and not config.tables[table].optional:
+    if listed is None and not members.tables[table].optional:
         raise Failure(
             f"table {table!r} is not in {manifest.dump_uri} (manifest lists {sorted(manifest.tables)}); "
             "no table of the partition was changed",

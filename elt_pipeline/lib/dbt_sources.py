@@ -1,11 +1,12 @@
-"""The dbt sources file of an onboarded source: `dbt_project/models/staging/_<source>__sources.yml`.
+"""An onboarded database's dbt sources file: `dbt_project/models/staging/_<source>__sources.yml`.
 
-One dbt source per onboarded database, its tables pointing at the raw table assets
-(`meta.dagster.asset_key`) so dbt lineage joins the pipeline's. Columns carry their MySQL type
-(`data_type`) and a `not_null` test when MySQL declares them NOT NULL; every primary or unique
-key whose columns are all replicated and NOT NULL becomes a `unique_combination` test per
-(_source_db, _dump_date) partition, as the raw tables hold every source and dump date.
-Excluded columns are not listed; hashed ones say so.
+One dbt source per onboarded database, its tables pointing at the raw table assets of its source
+group (`meta.dagster.asset_key`, `lib/raw_names.py`) so dbt lineage joins the pipeline's, and at
+the group's warehouse tables (`identifier: <group>__<table>` outside the default group). Columns
+carry their MySQL type (`data_type`) and a `not_null` test when MySQL declares them NOT NULL;
+every primary or unique key whose columns are all replicated and NOT NULL becomes a
+`unique_combination` test per (_source_db, _dump_date) partition, as the raw tables hold every
+source and dump date. Excluded columns are not listed; hashed ones say so.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from pathlib import Path
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from elt_pipeline.converter.schema import Column, Table
-from elt_pipeline.lib.pipeline_config import ColumnPolicy, PipelineConfig
+from elt_pipeline.lib.pipeline_config import ColumnPolicy, SourceGroup
+from elt_pipeline.lib.raw_names import raw_key_path, raw_table_name
 from elt_pipeline.lib.schema_diff import ColumnChange, SchemaDiff
 
-RAW_KEY_PREFIX = "raw"  # the raw table assets' keys: raw/<table> (defs/raw_tables.py)
 RAW_SCHEMA = "{{ var('raw_dataset', 'elt_raw') }}"
 PARTITION_COLUMNS = {
     "_dump_date": "The day of the dump the row comes from.",
@@ -36,11 +37,13 @@ def update_dbt_sources(
     document: CommentedMap | None,
     source: str,
     tables: Mapping[str, Table],
-    config: PipelineConfig,
+    group: str,
+    members: SourceGroup,
     diff: SchemaDiff,
 ) -> CommentedMap:
     """`document` (the file's round-trip YAML, None if absent) with dbt source `source` brought to
-    `tables` as the config replicates them: tables it lacks added whole, `diff`'s changes applied."""
+    `tables` as source group `group` (`members`) replicates them: tables it lacks added whole,
+    `diff`'s changes applied."""
     if document is None:
         document = CommentedMap(version=2, sources=CommentedSeq())
     entry = next((found for found in document["sources"] if found["name"] == source), None)
@@ -53,10 +56,10 @@ def update_dbt_sources(
     present = {table["name"]: table for table in listed}
     for name, table in tables.items():
         if name not in present:
-            listed.append(_table(table, config.tables[name].columns))
+            listed.append(_table(table, group, members.tables[name].columns))
     for change in diff.columns:
         if change.table in present:
-            _change_column(present[change.table], tables[change.table], config.tables[change.table].columns, change)
+            _change_column(present[change.table], tables[change.table], members.tables[change.table].columns, change)
     return document
 
 
@@ -69,9 +72,11 @@ def _source(name: str) -> CommentedMap:
     )
 
 
-def _table(table: Table, policy: ColumnPolicy) -> CommentedMap:
+def _table(table: Table, group: str, policy: ColumnPolicy) -> CommentedMap:
     entry = CommentedMap(name=table.name)
-    entry["meta"] = _flow({"dagster": _flow({"asset_key": _flow([RAW_KEY_PREFIX, table.name])})})
+    if raw_table_name(group, table.name) != table.name:
+        entry["identifier"] = raw_table_name(group, table.name)
+    entry["meta"] = _flow({"dagster": _flow({"asset_key": _flow(raw_key_path(group, table.name))})})
     nullable = {column.name: column.nullable for column in table.columns}
     keys = [
         [part.column for part in key]

@@ -1,16 +1,19 @@
 """`elt-pipeline add-source`: onboard a database from one of its dumps.
 
 Reads the dump's tables (columns, MySQL types, unique keys), compares them with what the
-pipeline config records (`tables.<name>.column_types`), and writes only the difference into the
-config and into the source's dbt sources file: new tables and columns, with a suggested policy
-(`hash` or `exclude`, marked by a comment) for columns whose names look personal, and, in a
-table with a policy, listed in `include` (otherwise a new column, left out); removed ones
-dropped (also from the column policies, which would otherwise name a missing column); changed
-types updated. Comments and everything else in both files are kept (ruamel.yaml round trip).
+pipeline config records for the source's group (`tables.<name>.column_types`), and writes only
+the difference into that group of the config and into its dbt sources file: new tables and
+columns, with a suggested policy (`hash` or `exclude`, marked by a comment) for columns whose
+names look personal, and, in a table with a policy, listed in `include` (otherwise a new column,
+left out); removed ones dropped (also from the column policies, which would otherwise name a
+missing column); changed types updated. Comments and everything else in both files are kept
+(ruamel.yaml round trip).
 
-Every configured table is expected in every source's dump, so a new source can join a config
-only if its dump holds the config's tables (another shard of the same application); a different
-database needs a pipeline config of its own (`ELT_PIPELINE_CONFIG`).
+Every table of a source group is expected in each of its sources' dumps. A new source whose dump
+holds the default group's tables (another shard of the same application) joins that group; a
+different database gets a group of its own in the same config (`groups.<name>`, named after the
+source or `--group`), with its own raw tables and dbt source, and is never expected to hold
+another group's tables. `--group` joins an existing group, whose tables the dump must hold.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from elt_pipeline.converter.dump_schema import read_dump_schema
 from elt_pipeline.converter.schema import Table
 from elt_pipeline.lib.dbt_sources import dbt_sources_path, update_dbt_sources
-from elt_pipeline.lib.pipeline_config import PipelineConfig, load_pipeline_config
+from elt_pipeline.lib.pipeline_config import DEFAULT_GROUP, PipelineConfig, load_pipeline_config
 from elt_pipeline.lib.schema_diff import SchemaDiff, diff_schema
 
 SUGGESTION_NOTE = "suggested by add-source (the names look personal): review"
@@ -65,6 +68,7 @@ class Onboarding:
     suggestions: dict[str, str]  # "table.column" -> hash / exclude, for the columns it added
     config_path: Path
     dbt_sources: Path
+    group: str  # the source group it belongs to (`default`: the top-level sources and tables)
     written: bool  # False when the config already matched the dump
 
 
@@ -76,15 +80,19 @@ def add_source(
     *,
     dbt_source: str | None = None,
     partitions_start: date | None = None,
+    group: str | None = None,
 ) -> Onboarding:
     """Onboard source `name` from `dump` (a path or gs:// URI) into the pipeline config at
-    `config_path` (created if absent) and `<dbt_project_dir>/models/staging/_<dbt_source>__sources.yml`
-    (`dbt_source` defaults to `name`). Each file is written beside itself, then renamed over it;
-    nothing is written when the dump or the updated config is invalid. A table marked `optional`
-    that the dump lacks stays configured."""
+    `config_path` (created if absent: the source is its default group) and
+    `<dbt_project_dir>/models/staging/_<dbt_source>__sources.yml` (`dbt_source` defaults to
+    `name` in the default group, to the group's name in another). The group is the source's own
+    if configured, else `group`, else the default one if the dump holds its tables, else a new
+    one named `name`. Each file is written beside itself, then renamed over it; nothing is
+    written when the dump or the updated config is invalid. A table marked `optional` that the
+    dump lacks stays configured."""
     document = _read_yaml(config_path)
     current = load_pipeline_config(config_path) if document is not None else None
-    source = current.source(name) if current is not None and name in current.source_names else None
+    source = current.source(name) if current is not None and name in current.all_source_names else None
     with _local_dump(dump) as path:
         options = (
             {"database": source.database, "accept_unconfirmed_end": source.accept_unconfirmed_end} if source else {}
@@ -92,39 +100,77 @@ def add_source(
         tables = read_dump_schema(path, **options)
     if not tables:
         raise OnboardingError(f"{dump}: the dump creates no table")
-    if current is not None and source is None:
-        _check_joins(current, name, tables, dump)
-    known = {table: config.column_types for table, config in current.tables.items()} if current else {}
+    group = _group_of(current, name, group, tables, dump)
+    members = current.source_groups.get(group) if current else None
+    known = {table: config.column_types for table, config in members.tables.items()} if members else {}
     dumped = {table.name: {column.name: column.mysql_type for column in table.columns} for table in tables.values()}
     diff = diff_schema(known, dumped)
-    diff.removed_tables = [table for table in diff.removed_tables if not current.tables[table].optional]
-    sources_file = dbt_sources_path(dbt_project_dir, dbt_source or name)
+    diff.removed_tables = [table for table in diff.removed_tables if not members.tables[table].optional]
+    dbt_source = dbt_source or (name if group == DEFAULT_GROUP else group)
+    sources_file = dbt_sources_path(dbt_project_dir, dbt_source)
     if not diff and source is not None and sources_file.exists():
-        return Onboarding(diff, {}, config_path, sources_file, written=False)
+        return Onboarding(diff, {}, config_path, sources_file, group, written=False)
     if document is None:
         document = CommentedMap(partitions_start_date=(partitions_start or date.today()).isoformat())
         document["sources"], document["tables"] = CommentedSeq(), CommentedMap()
+    entry = _group_entry(document, group)
     if source is None:
-        document["sources"].append(CommentedMap(name=name))
-    suggestions = _apply(document["tables"], diff)
+        entry["sources"].append(CommentedMap(name=name))
+    suggestions = _apply(entry["tables"], diff)
     with _staged(config_path, document) as staged:
         config = _validated(staged, config_path)
-        sources = update_dbt_sources(_read_yaml(sources_file), dbt_source or name, tables, config, diff)
+        sources = update_dbt_sources(
+            _read_yaml(sources_file), dbt_source, tables, group, config.source_groups[group], diff
+        )
         with _staged(sources_file, sources) as dbt:
             os.replace(dbt, sources_file)
         os.replace(staged, config_path)
-    return Onboarding(diff, suggestions, config_path, sources_file, written=True)
+    return Onboarding(diff, suggestions, config_path, sources_file, group, written=True)
 
 
-def _check_joins(config: PipelineConfig, name: str, tables: Mapping[str, Table], dump: str) -> None:
-    """A new source shares the config's table set: its dump must hold every required table."""
-    missing = sorted(set(config.required_tables()) - set(tables))
-    if missing:
-        raise OnboardingError(
-            f"{dump}: lacks tables {missing} that every source of this pipeline config "
-            f"({', '.join(config.source_names)}) must dump, so {name!r} cannot join them. A different "
-            "database needs a pipeline config of its own: point ELT_PIPELINE_CONFIG at a new file and re-run."
-        )
+def _group_of(
+    config: PipelineConfig | None, name: str, requested: str | None, tables: Mapping[str, Table], dump: str
+) -> str:
+    """The group source `name` belongs to: its own if configured; else `requested`; else the
+    default group if the dump holds its tables (a shard), else a new group named `name`. A new
+    source joining an existing group must dump the group's tables."""
+    if config is None:
+        if requested not in (None, DEFAULT_GROUP):
+            raise OnboardingError(
+                f"a new pipeline config's first database is its default group: run without --group {requested}"
+            )
+        return DEFAULT_GROUP
+    if name in config.all_source_names:
+        group = config.group_name_of(name)
+        if requested not in (None, group):
+            raise OnboardingError(f"source {name!r} is in group {group!r}, not {requested!r}")
+        return group
+    if requested is None:
+        requested = DEFAULT_GROUP if not _missing(config, DEFAULT_GROUP, tables) else name
+    if requested in config.source_groups:
+        missing = _missing(config, requested, tables)
+        if missing:
+            raise OnboardingError(
+                f"{dump}: lacks tables {missing} that every source of group {requested!r} "
+                f"({', '.join(config.source_groups[requested].source_names)}) must dump, so {name!r} cannot "
+                "join it; leave out --group to give the database a group of its own"
+            )
+    return requested
+
+
+def _missing(config: PipelineConfig, group: str, tables: Mapping[str, Table]) -> list[str]:
+    return sorted(set(config.source_groups[group].required_tables()) - set(tables))
+
+
+def _group_entry(document: CommentedMap, group: str) -> CommentedMap:
+    """The mapping that holds `group`'s sources and tables (the document itself for the default
+    group); a new group is added under `groups`."""
+    if group == DEFAULT_GROUP:
+        return document
+    groups = document.setdefault("groups", CommentedMap())
+    if group not in groups:
+        groups[group] = CommentedMap(sources=CommentedSeq(), tables=CommentedMap())
+    return groups[group]
 
 
 def _apply(tables: CommentedMap, diff: SchemaDiff) -> dict[str, str]:

@@ -156,12 +156,15 @@ class FreshnessConfig(_Strict):
     marts_due_utc: time = time(7, 0)
 
 
-class PipelineConfig(_Strict):
-    partitions_start_date: date
-    freshness: FreshnessConfig = FreshnessConfig()
+DEFAULT_GROUP = "default"  # the top-level `sources` and `tables`
+
+
+class SourceGroup(_Strict):
+    """Sources that share one table set: each of their dumps holds every table not `optional`,
+    and no other group's tables are expected in them."""
+
     sources: tuple[SourceConfig, ...] = Field(min_length=1)
     tables: dict[str, TableConfig] = Field(min_length=1)
-    max_dump_bytes: int = Field(default=50 * 1024**3, gt=0)
 
     @field_validator("tables")
     @classmethod
@@ -172,15 +175,8 @@ class PipelineConfig(_Strict):
         return tables
 
     @model_validator(mode="after")
-    def _unique_sources(self) -> PipelineConfig:
-        names = [source.name for source in self.sources]
-        if len(names) != len(set(names)):
-            raise ValueError(f"duplicate source names: {names}")
-        return self
-
-    @model_validator(mode="after")
-    def _source_tags_agree(self) -> PipelineConfig:
-        """A raw table holds every source's rows, so sources may not tag it two ways."""
+    def _source_tags_agree(self) -> SourceGroup:
+        """A raw table holds every source's rows of its group, so they may not tag it two ways."""
         values: dict[str, set[str]] = {}
         for source in self.sources:
             for key, value in source.tags.items():
@@ -194,11 +190,8 @@ class PipelineConfig(_Strict):
     def source_names(self) -> list[str]:
         return [source.name for source in self.sources]
 
-    def source(self, name: str) -> SourceConfig:
-        return next(source for source in self.sources if source.name == name)
-
     def required_tables(self) -> list[str]:
-        """The tables every dump must hold (not marked `optional`)."""
+        """The tables every dump of the group must hold (not marked `optional`)."""
         return [name for name, table in self.tables.items() if not table.optional]
 
     def table_owners(self, table: str) -> list[str]:
@@ -215,10 +208,86 @@ class PipelineConfig(_Strict):
         return {name: table.columns for name, table in self.tables.items()}
 
 
+class PipelineConfig(SourceGroup):
+    """The top-level `sources` and `tables` are the default group (raw tables `raw/<table>`);
+    `groups` names more, each a different database (raw tables `raw/<group>/<table>`)."""
+
+    partitions_start_date: date
+    freshness: FreshnessConfig = FreshnessConfig()
+    groups: dict[str, SourceGroup] = {}
+    max_dump_bytes: int = Field(default=50 * 1024**3, gt=0)
+
+    @field_validator("groups")
+    @classmethod
+    def _group_names(cls, groups: dict[str, SourceGroup]) -> dict[str, SourceGroup]:
+        for name in groups:
+            if not IDENTIFIER.match(name) or "__" in name:
+                raise ValueError(f"group name {name!r} must be a plain identifier without '__'")
+            if name == DEFAULT_GROUP:
+                raise ValueError(f"group name {name!r} is the top-level sources and tables; choose another")
+        return groups
+
+    @model_validator(mode="after")
+    def _unique_sources(self) -> PipelineConfig:
+        """A source's dumps land in one folder and feed one group."""
+        seen: dict[str, str] = {}
+        for group, members in self.source_groups.items():
+            for name in members.source_names:
+                if name in seen:
+                    where = "twice in group " + group if seen[name] == group else f"in groups {seen[name]} and {group}"
+                    raise ValueError(f"source {name!r} is listed {where}: a source belongs to one group")
+                seen[name] = group
+        return self
+
+    @model_validator(mode="after")
+    def _distinct_warehouse_tables(self) -> PipelineConfig:
+        """A group's tables land as `<group>__<table>` beside the default group's `<table>`."""
+        clashes = sorted(table for table in self.tables for group in self.groups if table.startswith(f"{group}__"))
+        if clashes:
+            raise ValueError(f"tables {clashes} would share a warehouse table with a group's (<group>__<table>)")
+        return self
+
+    @property
+    def source_groups(self) -> dict[str, SourceGroup]:
+        """Every group by name, the default one first."""
+        default = SourceGroup.model_construct(sources=self.sources, tables=self.tables)
+        return {DEFAULT_GROUP: default, **self.groups}
+
+    @property
+    def all_source_names(self) -> list[str]:
+        """The sources of every group (the landing folders watched, the import's partitions)."""
+        return [name for group in self.source_groups.values() for name in group.source_names]
+
+    def group_name_of(self, source: str) -> str:
+        return next(name for name, group in self.source_groups.items() if source in group.source_names)
+
+    def group_of(self, source: str) -> SourceGroup:
+        """The group `source` belongs to: the tables its dumps hold, their policies and labels."""
+        return self.source_groups[self.group_name_of(source)]
+
+    def source(self, name: str) -> SourceConfig:
+        return next(source for group in self.source_groups.values() for source in group.sources if source.name == name)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key written twice in one mapping (two groups or tables of
+    one name would otherwise silently keep the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_pipeline_config(path: Path) -> PipelineConfig:
     """Read and validate the YAML config at `path`."""
     try:
-        raw = yaml.safe_load(Path(path).read_text())
+        with Path(path).open() as stream:
+            raw = yaml.load(stream, Loader=_UniqueKeyLoader)  # a SafeLoader
     except (OSError, yaml.YAMLError) as error:
         raise PipelineConfigError(f"{path}: cannot read pipeline config: {error}") from error
     try:

@@ -1,13 +1,20 @@
-"""`elt-pipeline add-source --from-dump gs://...` reads the dump from a bucket (fake-gcs-server)."""
+"""`elt-pipeline add-source --from-dump gs://...` reads the dump from a bucket (fake-gcs-server);
+a source group's raw tables land in BigQuery (bqemulator) as `<group>__<table>`."""
 
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
+import yaml
 
+from elt_pipeline.lib.onboarding import add_source
 from elt_pipeline.lib.pipeline_config import load_pipeline_config
-from tests.test_add_source import dbt_project_copy, ground_truth, required_sakila_dump, run_cli
+from elt_pipeline.settings import DEFAULT_PIPELINE_CONFIG
+from tests.support.orchestration import FOLLOW_UP_SENSOR, LANDING_SENSOR
+from tests.support.pipelines import pipeline_on
+from tests.test_add_source import DUMP_DATE, dbt_project_copy, ground_truth, required_sakila_dump, run_cli
 
 pytestmark = pytest.mark.gcp
 
@@ -33,3 +40,29 @@ def test_add_source_names_a_missing_object(bucket, emulators, tmp_path):
     assert result.returncode == 1
     assert f"{uri}: no such object" in result.stderr
     assert not (tmp_path / "p.yaml").exists()
+
+
+@pytest.mark.slow
+def test_a_source_group_loads_into_its_own_bigquery_tables(emulators, tmp_path):
+    """Sakila as group `sakila` beside the shop: its dump loads into `sakila__<table>` tables of
+    the raw dataset, by the group's own load job, with every row of the ground truth."""
+    onboarded = tmp_path / "onboarded.yaml"
+    shutil.copyfile(DEFAULT_PIPELINE_CONFIG, onboarded)
+    add_source("sakila", str(required_sakila_dump()), onboarded, tmp_path / "dbt")
+    groups = yaml.safe_load(onboarded.read_text())["groups"]
+
+    with pipeline_on("gcp", tmp_path, ["shop_eu"], emulators, groups=groups) as pipeline:
+        pipeline.landing.put(f"sakila/{DUMP_DATE}/sakila.sql.gz", required_sakila_dump().read_bytes())
+        daemon = pipeline.daemon
+        (imported,) = daemon.tick(LANDING_SENSOR)
+        assert daemon.execute(LANDING_SENSOR, imported).success
+        (load,) = daemon.tick(FOLLOW_UP_SENSOR)
+        assert (load.job_name, load.partition_key) == ("load_sakila_raw_tables", f"{DUMP_DATE}|sakila")
+        assert daemon.execute(FOLLOW_UP_SENSOR, load).success
+
+        raw = pipeline.raw_dataset
+        assert {name for name in pipeline.relations() if name.startswith(f"{raw}.")} == {
+            f"{raw}.sakila__{table}" for table in ground_truth()
+        }
+        for table, truth in ground_truth().items():
+            assert pipeline.raw_count(f"sakila__{table}", "sakila", DUMP_DATE) == truth["rows"], table

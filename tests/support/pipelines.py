@@ -165,14 +165,21 @@ class GcpPipeline(Pipeline):
 
 @contextmanager
 def pipeline_on(
-    kind: str, root: Path, sources: list[str], emulators=None, source_options: dict[str, dict] | None = None
+    kind: str,
+    root: Path,
+    sources: list[str],
+    emulators=None,
+    source_options: dict[str, dict] | None = None,
+    groups: dict[str, dict] | None = None,
 ) -> Iterator[Pipeline]:
     """An empty pipeline of `sources` on the `kind` environment ("local" or "gcp") under `root`,
     with its environment variables set (the hash salt is read at run time) until the block ends.
-    `source_options`: extra config keys per source name."""
+    `source_options`: extra config keys per source name; `groups`: the config's source groups."""
     config = yaml.safe_load(DEFAULT_PIPELINE_CONFIG.read_text())
     options = source_options or {}
     config["sources"] = [{**s, **options.get(s["name"], {})} for s in config["sources"] if s["name"] in sources]
+    if groups:
+        config["groups"] = groups
     (root / "pipeline.yaml").write_text(yaml.safe_dump(config))
     environ = {"ELT_DATA_DIR": str(root / "data"), "ELT_PIPELINE_CONFIG": str(root / "pipeline.yaml")}
     if kind == "gcp":

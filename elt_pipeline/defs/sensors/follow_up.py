@@ -3,7 +3,8 @@ of the event log, so a dump date is never built while one of its imports or load
 two steps.
 
 Loads: every import that published Parquet (an import of a superseded dump publishes nothing)
-requests the load of exactly its partition, all such imports on the same tick.
+requests the load of exactly its partition by its source group's load job, all such imports on
+the same tick.
 
 dbt follows every committed raw load: a `dbt build` of its dump date starts after the load
 committed, never zero times, and once per burst rather than once per source.
@@ -31,7 +32,7 @@ hold its date back, until a later materialization of the same table and partitio
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
@@ -101,14 +102,17 @@ class FollowUpState:
 
 def build_follow_up_sensor(
     import_job: JobDefinition,
-    load_job: UnresolvedAssetJobDefinition,
+    load_jobs: Mapping[str, UnresolvedAssetJobDefinition],
     dbt_job: UnresolvedAssetJobDefinition,
     raw_keys: set[AssetKey],
     dbt_keys: set[AssetKey],
 ):
+    """`load_jobs`: source name -> the load job of its group."""
+    jobs = {job.name: job for job in load_jobs.values()}
+
     @sensor(
         name="loads_and_dbt",
-        jobs=[load_job, dbt_job],
+        jobs=[*jobs.values(), dbt_job],
         minimum_interval_seconds=5,
         default_status=DefaultSensorStatus.RUNNING,
         description=(
@@ -119,12 +123,13 @@ def build_follow_up_sensor(
     def loads_and_dbt(context: SensorEvaluationContext) -> SensorResult:
         instance = context.instance
         state = FollowUpState.from_cursor(context.cursor)
-        loads = [
-            RunRequest(
-                job_name=load_job.name, run_key=f"load-after-{run.run_id}", partition_key=run.tags[PARTITION_TAG]
-            )
-            for run in _new_published_imports(instance, import_job.name, state)
-        ]
+        loads = []
+        for run in _new_published_imports(instance, import_job.name, state):
+            source = partition_of(run.tags[PARTITION_TAG]).source_db
+            if source in load_jobs:
+                loads.append(_load_request(load_jobs[source].name, run))
+            else:
+                context.log.warning(f"import {run.run_id} published {source!r}, a source the config lacks: not loaded")
         loading = {partition_of(request.partition_key).dump_date for request in loads}
         _mark_new_loads(instance, raw_keys, state)
         builds, waiting, held = [], [], []

@@ -43,7 +43,7 @@ def build_landed_dump_sensor(config: PipelineConfig, import_job: JobDefinition):
         previous = DiscoveryState.from_cursor(context.cursor)
         discovery = discover_dumps(
             landing.open(),
-            config.source_names,
+            config.all_source_names,
             previous,
             partitions=window,
             now=time.time(),
