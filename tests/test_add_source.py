@@ -150,6 +150,8 @@ def test_a_different_database_gets_a_source_group_of_its_own(tmp_path, sakila_du
     actor = next(table for table in dbt_source["tables"] if table["name"] == "actor")
     assert dbt_source["name"] == "sakila" and actor["identifier"] == "sakila__actor"
     assert actor["meta"]["dagster"]["asset_key"] == ["raw", "sakila", "actor"]
+    assert dbt_source["config"]["loaded_at_field"] == "cast(_dump_date as timestamp)"
+    assert dbt_source["config"]["freshness"]["error_after"] == {"count": 4, "period": "day"}
 
     # The group asked for explicitly must be one whose tables the dump holds.
     text = config_path.read_text()

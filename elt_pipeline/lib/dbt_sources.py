@@ -6,7 +6,8 @@ the group's warehouse tables (`identifier: <group>__<table>` outside the default
 carry their MySQL type (`data_type`) and a `not_null` test when MySQL declares them NOT NULL;
 every primary or unique key whose columns are all replicated and NOT NULL becomes a
 `unique_combination` test per (_source_db, _dump_date) partition, as the raw tables hold every
-source and dump date. Excluded columns are not listed; hashed ones say so.
+source and dump date. Excluded columns are not listed; hashed ones say so. `dbt source
+freshness` reads a table's newest `_dump_date`, with the shop sources' thresholds.
 """
 
 from __future__ import annotations
@@ -27,6 +28,12 @@ PARTITION_COLUMNS = {
     "_source_db": "The source database the row comes from.",
 }
 HASHED_NOTE = "Salted SHA-256 (hex) of the value: joinable, not readable."
+# As in _shop__sources.yml: D's dumps land overnight after D+1 begins, so a healthy source's newest
+# dump date is at most ~2 days old; warn once a night is missing, error after two.
+FRESHNESS_CONFIG = {
+    "loaded_at_field": "cast(_dump_date as timestamp)",
+    "freshness": {"warn_after": {"count": 3, "period": "day"}, "error_after": {"count": 4, "period": "day"}},
+}
 
 
 def dbt_sources_path(dbt_project_dir: Path, source: str) -> Path:
@@ -68,6 +75,10 @@ def _source(name: str) -> CommentedMap:
         name=name,
         description=f"The {name} database as elt-pipeline replicates it (written by `elt-pipeline add-source`).",
         schema=RAW_SCHEMA,
+        config=CommentedMap(
+            loaded_at_field=FRESHNESS_CONFIG["loaded_at_field"],
+            freshness=CommentedMap({when: _flow(after) for when, after in FRESHNESS_CONFIG["freshness"].items()}),
+        ),
         tables=CommentedSeq(),
     )
 
