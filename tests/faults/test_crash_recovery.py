@@ -15,9 +15,12 @@ and a dump big enough that its runs take a while:
    poll (the launcher's worker health check), its pool slot is freed, a retry loads the
    partition, and dbt builds the date;
 4. the dbt build's run worker and its `dbt` child process are killed with SIGKILL while dbt runs,
-   once its log reports a first model built (dbt has not exited, so not all): the run fails, its
-   `warehouse` pool slot is freed, the DuckDB file is not left locked, run retries build the date
-   again, and the warehouse equals the dump (raw tables and marts) without a duplicate row.
+   once its log reports a first model built (dbt has not exited, so not all): the run fails and
+   run retries launch it again;
+5. that retry's worker alone is killed the same way, its `dbt` process left running without it
+   (the OOM killer picks one process): the run fails, the second retry builds the date. Every
+   killed run's `warehouse` pool slot is freed, the DuckDB file is not left locked, and the
+   warehouse equals the dump (raw tables and marts) without a duplicate row.
 """
 
 import contextlib
@@ -125,12 +128,14 @@ def freeze(pid: int) -> None:
     os.kill(pid, signal.SIGSTOP)
 
 
-def dbt_child(worker_pid: int) -> psutil.Process | None:
-    """The `dbt` process dagster-dbt runs under the run worker, while it runs."""
+def dbt_build_process(worker_pid: int) -> psutil.Process | None:
+    """The `dbt build` process dagster-dbt runs under the run worker, once it runs."""
     with contextlib.suppress(psutil.NoSuchProcess):
         for process in psutil.Process(worker_pid).children(recursive=True):
             with contextlib.suppress(psutil.NoSuchProcess):
-                if any(part.endswith("dbt") for part in process.cmdline()[:2]):
+                command = process.cmdline()
+                is_dbt_build = any(part.endswith("dbt") for part in command[:2]) and "build" in command
+                if is_dbt_build and "DBT_LOG_PATH" in process.environ():
                     return process
     return None
 
@@ -198,7 +203,7 @@ def assert_warehouse_equals(dev: DagsterDev, snapshot) -> None:
     assert_features_equal(actual, expected_customer_features(snapshot, LOCAL_DEVELOPMENT_SALT))
 
 
-def test_sigkill_of_the_import_worker_and_of_the_whole_instance_during_the_load_heal(root, snapshot):
+def test_sigkill_during_import_publish_load_and_dbt_heals(root, snapshot):
     with running_dagster_dev(root) as dev:
         land_snapshot(dev.landing, snapshot)
 
@@ -242,31 +247,42 @@ def test_sigkill_of_the_import_worker_and_of_the_whole_instance_during_the_load_
         retried = dev.wait_for(lambda: retry_of(dev, killed_load.run_id), "a retry of the load", 300)
         dev.wait_for(lambda: status(dev, retried.run_id) == DagsterRunStatus.SUCCESS, "the retried load")
 
-        # 4. The dbt build's worker and its dbt process die mid-build.
+        # 4. The dbt build's worker and its dbt process die mid-build; 5. its retry's worker dies
+        # alone, its dbt process left running without it.
         killed_dbt = running_step(dev, "dbt_build", "dbt_models", partition=DAY.isoformat())
-        pid, _ = run_worker(dev.instance, killed_dbt.run_id)
-        dbt = dev.wait_for(lambda: dbt_child(pid), "dbt running under the dbt_build worker", 300, interval=0.2)
-        log = Path(dbt.environ()["DBT_LOG_PATH"], "dbt.log")  # dagster-dbt's folder for this invocation
-        dev.wait_for(lambda: models_built(log) and dbt.is_running(), "dbt's first model built", 300, interval=0.2)
-        freeze(pid)
-        freeze(dbt.pid)
-        built = models_built(log)
-        kill_process_tree(pid)
-        killed = time.time()
-        print(f"dbt killed after {built} models built")
-        dev.wait_for(lambda: status(dev, killed_dbt.run_id) == DagsterRunStatus.FAILURE, "the dbt build failed", 300)
-        print(f"the dbt build failed {time.time() - killed:.0f}s after its worker was killed")
-        assert not step_succeeded(dev, killed_dbt.run_id, "dbt_models")  # killed mid-build
-        retried = dev.wait_for(lambda: retry_of(dev, killed_dbt.run_id), "a retry of the dbt build", 300)
-        dev.wait_for(lambda: status(dev, retried.run_id) == DagsterRunStatus.SUCCESS, "the retried dbt build")
+        retried = kill_dbt_mid_build(dev, killed_dbt, with_dbt=True)
+        orphaning = running_step(dev, "dbt_build", "dbt_models", partition=DAY.isoformat())
+        assert orphaning.run_id == retried.run_id
+        retried = kill_dbt_mid_build(dev, orphaning, with_dbt=False)
+        dev.wait_for(lambda: status(dev, retried.run_id) == DagsterRunStatus.SUCCESS, "the second retry of dbt")
 
-        def slot_freed() -> bool:
-            return (
-                killed_dbt.run_id not in dev.instance.event_log_storage.get_concurrency_info("warehouse").active_run_ids
-            )
-
-        dev.wait_for(slot_freed, "the killed dbt build's warehouse slot freed", 120)
-        assert killed_load.run_id not in dev.instance.event_log_storage.get_concurrency_info("warehouse").active_run_ids
+        for run in (killed_load, killed_dbt, orphaning):
+            dev.wait_for(lambda run=run: not holds_warehouse_slot(dev, run.run_id), "the killed run's slot freed", 120)
         assert_staging_holds_one_import(dev)
         assert_warehouse_equals(dev, snapshot)
         assert_not_locked(dev)
+
+
+def kill_dbt_mid_build(dev: DagsterDev, run, with_dbt: bool):
+    """SIGKILL the dbt run's worker (and its `dbt build` process when `with_dbt`) once dbt has
+    built a model; the run fails without its step succeeding, and run retries' new run."""
+    pid, _ = run_worker(dev.instance, run.run_id)
+    dbt = dev.wait_for(lambda: dbt_build_process(pid), "dbt running under the dbt_build worker", 300, interval=0.2)
+    log = Path(dbt.cwd(), dbt.environ()["DBT_LOG_PATH"], "dbt.log")  # dagster-dbt's folder for this invocation
+    dev.wait_for(lambda: models_built(log) and dbt.is_running(), "dbt's first model built", 300, interval=0.2)
+    freeze(pid)
+    freeze(dbt.pid)
+    built = models_built(log)
+    if with_dbt:
+        kill_process_tree(pid)
+    else:
+        os.kill(pid, signal.SIGKILL)
+        dbt.resume()  # runs on without the worker, as after an OOM kill of the worker alone
+    killed = time.time()
+    dev.wait_for(lambda: status(dev, run.run_id) == DagsterRunStatus.FAILURE, "the dbt build failed", 300)
+    print(
+        f"dbt build {'and dbt' if with_dbt else 'worker (dbt left running)'} killed after {built} models; "
+        f"the run failed {time.time() - killed:.0f}s later"
+    )
+    assert not step_succeeded(dev, run.run_id, "dbt_models")  # killed mid-build
+    return dev.wait_for(lambda: retry_of(dev, run.run_id), "a retry of the dbt build", 300)
