@@ -1,8 +1,9 @@
 """SIGKILL of a process publishing an import into staging, at many points of the publish.
 
-A child process publishes a real converted import (a dump converted with small part files, so
-the publish has hundreds of files to upload and, once its manifest is written, as many of the
-previous import's to delete) over the previous import of the same partition. The parent watches
+A child process publishes a real converted import (a sample dump through the converter, its
+tables rewritten in parts of 500 rows as a multi-GB dump is parted in 1M-row files, so the
+publish has ~200 files to upload and, once its manifest is written, as many of the previous
+import's to delete) over the previous import of the same partition. The parent watches
 the partition folder, freezes the child with SIGSTOP once the publish has reached a given stage
 (n new files uploaded, the manifest replaced, n old files deleted), checks what a reader sees
 then, and kills it with SIGKILL. Whatever the stage, the manifest is readable and lists
