@@ -12,6 +12,8 @@ dbt unit tests are for development and CI (tests/test_dbt_project.py), not produ
 
 import json
 import sys
+import time
+from pathlib import Path
 
 from dagster import AssetExecutionContext, DailyPartitionsDefinition
 from dagster_dbt import DbtCliResource, dbt_assets
@@ -19,7 +21,11 @@ from dagster_dbt import DbtCliResource, dbt_assets
 from elt_pipeline.defs.dbt.project import dbt_project, dbt_vars, manifest_for
 from elt_pipeline.defs.dbt.translator import EltDbtTranslator
 from elt_pipeline.defs.resources import WAREHOUSE_POOL
+from elt_pipeline.lib.warehouse.duckdb import connect
 from elt_pipeline.settings import Settings
+
+# A dbt left running by a killed run worker finishes its build: minutes at most locally.
+DBT_LOCK_WAIT_SECONDS = 600
 
 
 def build_dbt_models(settings: Settings, partitions_def: DailyPartitionsDefinition):
@@ -34,6 +40,8 @@ def build_dbt_models(settings: Settings, partitions_def: DailyPartitionsDefiniti
     )
     def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
         """Rebuild (and test) the run's dump dates in every selected model, all sources."""
+        if settings.dbt_target == "duckdb":
+            _wait_for_duckdb_file(context, settings.duckdb_path)
         dates = context.partition_key_range
         variables = dbt_vars(settings, dates.start, dates.end)
         args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(variables)]
@@ -44,6 +52,18 @@ def build_dbt_models(settings: Settings, partitions_def: DailyPartitionsDefiniti
             _release_duckdb_file()
 
     return dbt_models
+
+
+def _wait_for_duckdb_file(context: AssetExecutionContext, path: Path) -> None:
+    """Wait while another process holds the DuckDB file's write lock, which dbt would fail on at
+    once: a `dbt` whose run worker was killed runs on to its end without it (the run's pool
+    slot is freed by then). Bounded: past `DBT_LOCK_WAIT_SECONDS` the lock error fails the step."""
+    started = time.monotonic()
+    with connect(path, wait_seconds=DBT_LOCK_WAIT_SECONDS):
+        pass
+    waited = time.monotonic() - started
+    if waited > 1:
+        context.log.info(f"waited {waited:.0f}s for another process to release {path}")
 
 
 def _release_duckdb_file() -> None:

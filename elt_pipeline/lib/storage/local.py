@@ -21,17 +21,26 @@ from elt_pipeline.lib.storage.layout import is_part_file, partition_prefix, vers
 def _write_then_rename(destination: Path, content: bytes) -> None:
     """Write under a temporary name, then rename: readers never see a partial file."""
     destination.parent.mkdir(parents=True, exist_ok=True)
-    temporary = destination.with_name(f".{destination.name}.tmp")
+    temporary = _temporary(destination)
     temporary.write_bytes(content)
     temporary.replace(destination)
 
 
+def _temporary(destination: Path) -> Path:
+    return destination.with_name(f".{destination.name}.tmp")
+
+
 def _copy_then_rename(source: Path, destination: Path) -> None:
-    """Copy under a temporary name, then rename: a retried publish never rewrites a listed file in place."""
+    """Copy under a temporary name, then rename: a retried publish never rewrites a listed file in
+    place. The copy vanishes only when an import that began later published meanwhile and removed
+    it as a killed publish's leftover (`_remove_older_unlisted`): `ConcurrentPublish` then."""
     destination.parent.mkdir(parents=True, exist_ok=True)
-    temporary = destination.with_name(f".{destination.name}.tmp")
+    temporary = _temporary(destination)
     shutil.copyfile(source, temporary)
-    temporary.replace(destination)
+    try:
+        temporary.replace(destination)
+    except FileNotFoundError:
+        raise ConcurrentPublish(f"{destination}: another import published while this one uploaded") from None
 
 
 def _file_identity(path: Path) -> tuple[int, int] | None:
@@ -60,11 +69,12 @@ def _remove(folder: Path, relatives: Iterable[str]) -> None:
 
 
 def _remove_older_unlisted(folder: Path, listed: set[str], manifest_written_ns: int) -> None:
-    """Delete the part files of earlier imports (no manifest lists them). Files written after the
-    manifest belong to an import that started after it and will replace it: they stay."""
-    for path in folder.glob("*/part-*.parquet"):
+    """Delete the part files of earlier imports (no manifest lists them) and the temporary copies
+    of publishes killed mid-copy. Files written after the manifest belong to an import that
+    started after it and will replace it: they stay."""
+    for path in [*folder.glob("*/part-*.parquet"), *folder.glob("*/.part-*.parquet.tmp")]:
         relative = path.relative_to(folder).as_posix()
-        if is_part_file(relative) and relative not in listed:
+        if path.name.startswith(".") or (is_part_file(relative) and relative not in listed):
             with contextlib.suppress(FileNotFoundError):
                 if path.stat().st_mtime_ns < manifest_written_ns:
                     path.unlink()
@@ -115,8 +125,12 @@ class LocalParquetStore:
         manifest_path = folder / MANIFEST_NAME
         published, renames = versioned_manifest(manifest, import_id)
         replaced = _file_identity(manifest_path)  # before any upload: see `_remove_older_unlisted`
-        for old, new in renames.items():
-            _copy_then_rename(local_dir / old, folder / new)
+        try:
+            for old, new in renames.items():
+                _copy_then_rename(local_dir / old, folder / new)
+        except ConcurrentPublish:
+            _remove(folder, renames.values())
+            raise
         folder.mkdir(parents=True, exist_ok=True)
         with _locked(folder):
             if _file_identity(manifest_path) != replaced:
