@@ -8,9 +8,6 @@ fails the load clearly and leaves the partition as it was.
 from __future__ import annotations
 
 import gzip
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date
 
 import pytest
@@ -19,9 +16,9 @@ from google.cloud.bigquery import retry as bigquery_retry
 
 from elt_pipeline.lib.sample_data import SourceHistory, landing_key, render_dump
 from elt_pipeline.lib.warehouse.bigquery import JOB_RETRY
-from tests.support.faulty_proxy import CONCURRENT_UPDATE, FaultyProxy
-from tests.support.orchestration import DBT_JOB, FOLLOW_UP_SENSOR, IMPORT_JOB, LOAD_JOB
-from tests.support.pipelines import RAW_TABLES, pipeline_on
+from tests.support.faulty_proxy import CONCURRENT_UPDATE
+from tests.support.orchestration import IMPORT_JOB, LOAD_JOB
+from tests.support.proxied_pipeline import import_and_load, proxied_pipeline, raw_contents
 
 pytestmark = [pytest.mark.gcp, pytest.mark.slow]
 
@@ -33,56 +30,6 @@ JOBS_INSERT = r"^/bigquery/v2/projects/[^/]+/jobs$|^/projects/[^/]+/jobs$"
 QUERY_RESULTS = r"/projects/[^/]+/queries/"
 
 
-@dataclass
-class ProxiedEmulators:
-    """The emulators as `pipeline_on` uses them, with clients sent through the proxies."""
-
-    emulators: object
-    gcs_proxy: FaultyProxy
-    bq_proxy: FaultyProxy
-
-    @property
-    def project(self) -> str:
-        return self.emulators.project
-
-    @property
-    def bq(self):
-        return self.emulators.bq  # buckets and datasets are made directly, not through the proxy
-
-    @property
-    def environ(self) -> dict[str, str]:
-        return {
-            **self.emulators.environ,
-            "STORAGE_EMULATOR_HOST": self.gcs_proxy.url,
-            "ELT_BQ_API_ENDPOINT": self.bq_proxy.url,
-        }
-
-
-@contextmanager
-def proxied_pipeline(root, emulators) -> Iterator[tuple]:
-    with (
-        FaultyProxy(emulators.gcs.endpoint) as gcs_proxy,
-        FaultyProxy(emulators.bq.endpoint) as bq_proxy,
-        pipeline_on("gcp", root, [SOURCE], ProxiedEmulators(emulators, gcs_proxy, bq_proxy)) as pipeline,
-    ):
-        yield pipeline, gcs_proxy, bq_proxy
-
-
-def import_and_load(pipeline) -> list:
-    """What the daemon does up to the raw tables (dbt on the emulator is not this module's
-    subject): the landing sensor's imports, then the follow-up sensor's loads; every result."""
-    results = [pipeline.daemon.execute("landed_dumps", request) for request in pipeline.daemon.tick_landing_sensor()]
-    while requests := [r for r in pipeline.daemon.tick(FOLLOW_UP_SENSOR) if r.job_name != DBT_JOB]:
-        results += [pipeline.daemon.execute(FOLLOW_UP_SENSOR, request) for request in requests]
-    return results
-
-
-def raw_contents(pipeline) -> dict[str, list]:
-    return {
-        table: sorted(pipeline.query(f"SELECT * FROM {pipeline.raw_dataset}.{table}"), key=repr) for table in RAW_TABLES
-    }
-
-
 def retried_steps(result) -> list[str]:
     return [event.step_key for event in result.all_events if event.event_type == DagsterEventType.STEP_UP_FOR_RETRY]
 
@@ -90,7 +37,7 @@ def retried_steps(result) -> list[str]:
 @pytest.fixture(scope="module")
 def clean_load(emulators, tmp_path_factory) -> dict[str, list]:
     """The raw tables after the dump loaded with no fault: what every faulty run must end with."""
-    with proxied_pipeline(tmp_path_factory.mktemp("clean"), emulators) as (pipeline, gcs_proxy, bq_proxy):
+    with proxied_pipeline(tmp_path_factory.mktemp("clean"), emulators, [SOURCE]) as (pipeline, gcs_proxy, bq_proxy):
         pipeline.land([DAY])
         results = import_and_load(pipeline)
         assert [r.success for r in results] == [True, True]
@@ -101,7 +48,7 @@ def clean_load(emulators, tmp_path_factory) -> dict[str, list]:
 
 
 def test_gcs_errors_on_download_publish_and_manifest_read_are_retried_by_the_client(emulators, tmp_path, clean_load):
-    with proxied_pipeline(tmp_path, emulators) as (pipeline, gcs_proxy, _):
+    with proxied_pipeline(tmp_path, emulators, [SOURCE]) as (pipeline, gcs_proxy, _):
         pipeline.land([DAY])
         rules = [
             gcs_proxy.fail("GET", LANDING_DOWNLOAD, 503, times=2),
@@ -119,7 +66,7 @@ def test_gcs_errors_on_download_publish_and_manifest_read_are_retried_by_the_cli
 
 
 def test_bigquery_errors_and_a_concurrent_update_conflict_on_the_load_are_retried(emulators, tmp_path, clean_load):
-    with proxied_pipeline(tmp_path, emulators) as (pipeline, _, bq_proxy):
+    with proxied_pipeline(tmp_path, emulators, [SOURCE]) as (pipeline, _, bq_proxy):
         pipeline.land([DAY])
         rules = [
             bq_proxy.fail("POST", JOBS_INSERT, 503, times=1, body="MERGE"),
@@ -138,7 +85,7 @@ def test_bigquery_errors_and_a_concurrent_update_conflict_on_the_load_are_retrie
 
 
 def test_a_failed_load_job_is_retried_by_the_op_retry_policy(emulators, tmp_path, clean_load):
-    with proxied_pipeline(tmp_path, emulators) as (pipeline, _, bq_proxy):
+    with proxied_pipeline(tmp_path, emulators, [SOURCE]) as (pipeline, _, bq_proxy):
         pipeline.land([DAY])
         rule = bq_proxy.fail_job('"load"', "Error encountered during execution. Retrying may solve.", "backendError")
 
@@ -156,7 +103,7 @@ def test_an_error_that_never_ends_fails_the_load_clearly_and_leaves_the_partitio
     # The client's own deadlines (10 minutes a call in production), shortened to fail in seconds.
     for policy in (JOB_RETRY, bigquery_retry.DEFAULT_RETRY, bigquery_retry._DEFAULT_QUERY_JOB_INSERT_RETRY):
         monkeypatch.setattr(policy, "_timeout", 2)
-    with proxied_pipeline(tmp_path, emulators) as (pipeline, _, bq_proxy):
+    with proxied_pipeline(tmp_path, emulators, [SOURCE]) as (pipeline, _, bq_proxy):
         pipeline.land([DAY])
         assert all(r.success for r in import_and_load(pipeline))
         later = render_dump(SourceHistory(SOURCE).snapshot(date(2024, 1, 20)))  # a re-dump with more rows

@@ -10,8 +10,10 @@ those it answers itself, never reaching the emulator, with either
   race or a load job hits a backend error); the proxy keeps answering `jobs.get` and
   `jobs.getQueryResults` for that job id as BigQuery would.
 
-Each rule fires `times` times (None: on every matching request). Clients reach the proxy the
-way they reach the emulator (`STORAGE_EMULATOR_HOST`, `ELT_BQ_API_ENDPOINT`).
+Each rule fires `times` times (None: on every matching request). `hold` instead keeps the next
+matching request waiting until the test releases it, then forwards it: how a test orders two
+runs' calls. Clients reach the proxy the way they reach the emulator (`STORAGE_EMULATOR_HOST`,
+`ELT_BQ_API_ENDPOINT`).
 """
 
 from __future__ import annotations
@@ -51,6 +53,20 @@ class Rule:
 
 
 @dataclass
+class Hold:
+    """The next request matching (method, path, body) waits at the proxy until `release()`."""
+
+    method: str
+    path: re.Pattern
+    body: bytes
+    reached: threading.Event = field(default_factory=threading.Event)  # a request is waiting
+    released: threading.Event = field(default_factory=threading.Event)
+
+    def release(self) -> None:
+        self.released.set()
+
+
+@dataclass
 class Exchange:
     method: str
     path: str
@@ -64,6 +80,7 @@ class FaultyProxy:
     rules: list[Rule] = field(default_factory=list)
     exchanges: list[Exchange] = field(default_factory=list)
     failed_jobs: dict[str, dict] = field(default_factory=dict)  # job id -> the failed job resource
+    holds: list[Hold] = field(default_factory=list)
 
     def __post_init__(self):
         self._lock = threading.Lock()
@@ -81,6 +98,8 @@ class FaultyProxy:
         return self
 
     def __exit__(self, *exc_info) -> None:
+        for held in self.holds:
+            held.release()
         self._server.shutdown()
         self._server.server_close()
 
@@ -114,6 +133,22 @@ class FaultyProxy:
         with self._lock:
             self.rules.append(rule)
         return rule
+
+    def hold(self, method: str, path: str, body: str) -> Hold:
+        """Keep the next matching request waiting until the returned hold is released."""
+        held = Hold(method, re.compile(path), body.encode())
+        with self._lock:
+            self.holds.append(held)
+        return held
+
+    def _wait_if_held(self, method: str, path: str, body: bytes) -> None:
+        with self._lock:
+            held = next((h for h in self.holds if h.method == method and h.path.search(path) and h.body in body), None)
+            if held is not None:
+                self.holds.remove(held)
+        if held is not None:
+            held.reached.set()
+            held.released.wait()
 
     def injected(self, rule: Rule | None = None) -> int:
         """How many answers the proxy made up (for one rule, or all)."""
@@ -172,6 +207,7 @@ def _handler(proxy: FaultyProxy) -> type[BaseHTTPRequestHandler]:
             job = JOB_PATH.search(path)
             if job and self.command == "GET" and job.group(2) in proxy.failed_jobs:
                 return self._answer_failed_job(path, job.group(1), proxy.failed_jobs[job.group(2)])
+            proxy._wait_if_held(self.command, path, body)
             rule = proxy._match(self.command, path, body)
             if rule is not None and rule.job_failure:
                 failed = _failed_job(json.loads(body), rule)

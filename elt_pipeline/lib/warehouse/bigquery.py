@@ -11,7 +11,8 @@ dbt's staging models union them anyway, and the per-source split is already phys
    BigQuery types (`bigquery_types.arrow_to_bigquery_field`; explicit schemas, never autodetect);
 2. refuses incompatible drift (a column changes type) with `SchemaDriftError` before anything
    is written; adds new NULLABLE columns (additive drift) with `ALTER TABLE ADD COLUMN`;
-3. loads the files into a per-load scratch table with a (free) load job;
+3. loads the files into a per-load scratch table with a (free) load job, every table's before
+   any partition changes;
 4. runs ONE `MERGE` that deletes the partition's rows and inserts the scratch rows: a single
    DML statement, so atomic on BigQuery (as dbt-bigquery's `insert_overwrite`), and no
    partition decorator or script, so it runs on bqemulator too;
@@ -44,6 +45,7 @@ import contextlib
 import datetime as dt
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from google.api_core.exceptions import Conflict, NotFound
 from google.cloud import bigquery
@@ -102,6 +104,17 @@ def _column_types(fields: list[bigquery.SchemaField]) -> dict[str, str]:
     return {field.name: standard_type(field.field_type) for field in fields}
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """One table ready to replace its partition: its scratch table, loaded, and what it brings."""
+
+    scratch_id: str
+    columns: list[str]
+    row_count: int
+    added: list[str]
+    absent: list[str]
+
+
 class BigQueryWarehouse:
     """Raw tables in `project.dataset`, partitioned by `_dump_date`, clustered by `_source_db`.
 
@@ -138,26 +151,35 @@ class BigQueryWarehouse:
     def replace_partitions(
         self, partition: Partition, tables: Mapping[str, StagedTable | None], loading: ImportVersion | None = None
     ) -> dict[str, LoadResult]:
-        """Check every table first and claim them for `loading`; then one atomic MERGE per
-        table. A failure after the first raises `PartialReplace` (BigQuery's multi-statement
-        transactions would cover it, but bqemulator runs none; a retry of the load converges)."""
+        """Check every table and load every scratch table first (no partition changes yet),
+        claim the tables for `loading`, then one atomic MERGE per table. A failure after the
+        first MERGE raises `PartialReplace` (BigQuery's multi-statement transactions would cover
+        it, but bqemulator runs none; a retry of the load converges)."""
         for table, staged in tables.items():
             if staged is not None:
                 self._check(table, staged)
-        if loading is not None:
-            self._claim(partition, list(tables), loading)
-        results: dict[str, LoadResult] = {}
-        for table, staged in tables.items():
-            try:
-                results[table] = (
-                    self._clear(table, partition, loading)
-                    if staged is None
-                    else self.replace_partition(table, partition, staged, loading)
-                )
-            except Exception as error:
-                if results:
-                    raise PartialReplace(partition, results, table, error) from error
-                raise
+        prepared: dict[str, _Prepared] = {}
+        try:
+            for table, staged in tables.items():
+                if staged is not None:
+                    prepared[table] = self._prepare(table, staged)
+            if loading is not None:
+                self._claim(partition, list(tables), loading)
+            results: dict[str, LoadResult] = {}
+            for table in tables:
+                try:
+                    results[table] = (
+                        self._replace(table, partition, prepared[table], loading)
+                        if table in prepared
+                        else self._clear(table, partition, loading)
+                    )
+                except Exception as error:
+                    if results:
+                        raise PartialReplace(partition, results, table, error) from error
+                    raise
+        finally:
+            for scratch in prepared.values():
+                self.client.delete_table(scratch.scratch_id, not_found_ok=True)
         if loading is not None:
             self._raise_if_overtaken(partition, list(tables), loading)
         return results
@@ -243,26 +265,30 @@ class BigQueryWarehouse:
     def replace_partition(
         self, table: str, partition: Partition, staged: StagedTable, loading: ImportVersion | None = None
     ) -> LoadResult:
+        return self.replace_partitions(partition, {table: staged}, loading)[table]
+
+    def _prepare(self, table: str, staged: StagedTable) -> _Prepared:
+        """Create the table or add the columns this load brings, and load the scratch table."""
         fields, existing, added = self._check(table, staged)
         incoming = _column_types(fields)
         if not existing:
             self._create_table(table, fields, incoming)
         elif added:
             self._add_columns(table, [field for field in fields if field.name in added])
+        scratch_id, loaded_rows = self._load_scratch_table(table, staged, fields)
+        row_count = loaded_rows if loaded_rows is not None else self._row_count(scratch_id)
+        return _Prepared(scratch_id, list(incoming), row_count, added, absent_columns(existing, incoming))
 
-        scratch, loaded_rows = self._load_scratch_table(table, staged, fields)
-        try:
-            self._merge_partition(table, scratch, list(incoming), partition, loading)
-            row_count = loaded_rows if loaded_rows is not None else self._row_count(scratch)
-        finally:
-            self.client.delete_table(scratch, not_found_ok=True)
-
+    def _replace(
+        self, table: str, partition: Partition, prepared: _Prepared, loading: ImportVersion | None
+    ) -> LoadResult:
+        self._merge_partition(table, prepared.scratch_id, prepared.columns, partition, loading)
         after = self.client.get_table(self.qualified_name(table))
         return LoadResult(
-            row_count=row_count,
+            row_count=prepared.row_count,
             columns=list(_column_types(after.schema).items()),
-            added_columns=added,
-            absent_columns=absent_columns(existing, incoming),
+            added_columns=prepared.added,
+            absent_columns=prepared.absent,
         )
 
     def _create_table(self, table: str, fields: list[bigquery.SchemaField], incoming: dict[str, str]) -> None:
