@@ -28,6 +28,7 @@ STAGING_UPLOAD = r"^/upload/storage/v1/b/parquet-[^/]+/o"
 MANIFEST_DOWNLOAD = r"^/download/storage/v1/b/parquet-[^/]+/o/.*_manifest\.json"
 JOBS_INSERT = r"^/bigquery/v2/projects/[^/]+/jobs$|^/projects/[^/]+/jobs$"
 QUERY_RESULTS = r"/projects/[^/]+/queries/"
+REPLACE_MERGE = "WHEN MATCHED THEN DELETE"  # the MERGE that replaces a table's partition
 
 
 def retried_steps(result) -> list[str]:
@@ -69,11 +70,13 @@ def test_bigquery_errors_and_a_concurrent_update_conflict_on_the_load_are_retrie
     with proxied_pipeline(tmp_path, emulators, [SOURCE]) as (pipeline, _, bq_proxy):
         pipeline.land([DAY])
         rules = [
-            bq_proxy.fail("POST", JOBS_INSERT, 503, times=1, body="MERGE"),
+            bq_proxy.fail("POST", JOBS_INSERT, 503, times=1, body="MERGE"),  # the claim's MERGE
             bq_proxy.fail("GET", QUERY_RESULTS, 429, times=2),
             # bqemulator serialises DML, so it never raises the conflict: the proxy answers two
             # MERGE jobs as BigQuery does when another source's MERGE wins the date partition.
-            bq_proxy.fail_job("MERGE", CONCURRENT_UPDATE.format(table=f"{emulators.project}:raw.orders"), times=2),
+            bq_proxy.fail_job(
+                REPLACE_MERGE, CONCURRENT_UPDATE.format(table=f"{emulators.project}:raw.orders"), times=2
+            ),
         ]
 
         results = import_and_load(pipeline)
@@ -108,7 +111,7 @@ def test_an_error_that_never_ends_fails_the_load_clearly_and_leaves_the_partitio
         assert all(r.success for r in import_and_load(pipeline))
         later = render_dump(SourceHistory(SOURCE).snapshot(date(2024, 1, 20)))  # a re-dump with more rows
         pipeline.landing.put(landing_key(SOURCE, DAY), gzip.compress(later.encode()))
-        rule = bq_proxy.fail("POST", JOBS_INSERT, 503, times=None, body="MERGE")
+        rule = bq_proxy.fail("POST", JOBS_INSERT, 503, times=None, body=REPLACE_MERGE)
 
         imported, loaded = import_and_load(pipeline)
 

@@ -94,7 +94,9 @@ class PartialReplace(RuntimeError):
 
 
 class Warehouse(Protocol):
-    def replace_partition(self, table: str, partition: Partition, staged: StagedTable) -> LoadResult:
+    def replace_partition(
+        self, table: str, partition: Partition, staged: StagedTable, loading: ImportVersion | None = None
+    ) -> LoadResult:
         """Make `partition` of `table` hold exactly the rows of `staged`, atomically."""
         ...
 

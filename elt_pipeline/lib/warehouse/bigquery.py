@@ -196,6 +196,10 @@ class BigQueryWarehouse:
                 bigquery.SchemaField("publish_version", "INT64", mode="REQUIRED"),
             ],
         )
+        loads.time_partitioning = bigquery.TimePartitioning(
+            type_=bigquery.TimePartitioningType.DAY, field="_dump_date"
+        )  # claims of different dates never conflict
+        loads.clustering_fields = ["_source_db"]
         self.client.create_table(loads, exists_ok=True)
         return self._sql_table(LOADS_TABLE)
 

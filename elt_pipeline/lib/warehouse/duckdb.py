@@ -68,8 +68,10 @@ class DuckDBWarehouse:
         ).fetchone()[0]
         return _describe(connection, self._table(table)) if exists else {}
 
-    def replace_partition(self, table: str, partition: Partition, staged: StagedTable) -> LoadResult:
-        return self.replace_partitions(partition, {table: staged})[table]
+    def replace_partition(
+        self, table: str, partition: Partition, staged: StagedTable, loading: ImportVersion | None = None
+    ) -> LoadResult:
+        return self.replace_partitions(partition, {table: staged}, loading)[table]
 
     def replace_partitions(
         self, partition: Partition, tables: Mapping[str, StagedTable | None], loading: ImportVersion | None = None
