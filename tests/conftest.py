@@ -103,5 +103,7 @@ def _fail_fast_on_emulator_errors() -> None:
     """Client retries wait up to 600 s on a 5xx; an emulator 500 is a bug to see, not to wait out."""
     from google.cloud.bigquery import retry as bigquery_retry
 
-    for policy in (bigquery_retry.DEFAULT_RETRY, bigquery_retry.DEFAULT_JOB_RETRY):
+    from elt_pipeline.lib.warehouse.bigquery import JOB_RETRY
+
+    for policy in (bigquery_retry.DEFAULT_RETRY, bigquery_retry.DEFAULT_JOB_RETRY, JOB_RETRY):
         policy._timeout = 20

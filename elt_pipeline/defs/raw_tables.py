@@ -33,11 +33,13 @@ from elt_pipeline.lib.raw_names import RAW_PREFIX, raw_key_path, raw_table_name
 from elt_pipeline.lib.storage import InconsistentParquet, ManifestNotFound, ParquetStore
 from elt_pipeline.lib.warehouse import (
     PARTITION_COLUMNS,
+    ImportVersion,
     LoadResult,
     PartialReplace,
     Partition,
     SchemaDriftError,
     StagedTable,
+    StaleImport,
     Warehouse,
 )
 from elt_pipeline.settings import Settings
@@ -163,8 +165,8 @@ def build_raw_tables(group: str, members: SourceGroup, settings: Settings, parti
             )
 
         try:
-            loaded = target.replace_partitions(partition, staged)
-        except SchemaDriftError as error:
+            loaded = target.replace_partitions(partition, staged, loading=_import_version(manifest))
+        except (SchemaDriftError, StaleImport) as error:
             raise Failure(str(error), allow_retries=False) from error
         except PartialReplace as partial:
             context.log.error(str(partial))
@@ -201,6 +203,13 @@ def _read_manifest(store: ParquetStore, partition: Partition) -> Manifest:
         return store.read_manifest(partition.source_db, partition.dump_date)
     except ManifestNotFound as error:
         raise Failure(str(error), allow_retries=False) from error
+
+
+def _import_version(manifest: Manifest) -> ImportVersion:
+    """Which import the manifest comes from, in staging's publish order (the warehouse's guard
+    against an older load committing after a newer one). Manifests published before the
+    stamp existed have version 0 and are named by their dump's digest."""
+    return ImportVersion(manifest.import_id or manifest.dump_sha256[:12], manifest.publish_version)
 
 
 def _listed_table(members: SourceGroup, manifest: Manifest, table: str) -> TableManifest | None:

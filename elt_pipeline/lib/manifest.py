@@ -68,6 +68,10 @@ class Manifest:
     generator: str | None = None  # its header, e.g. "mysqldump 10.13  Distrib 8.0.36, for Linux (x86_64)"
     completeness: str | None = None  # the signal that confirmed the dump is whole
     skipped_objects: list[SkippedObject] = field(default_factory=list)
+    # Stamped by the staging publish (absent before it): the import that published this manifest
+    # and its place in the partition's publish order (a later publish has a greater version).
+    import_id: str | None = None
+    publish_version: int = 0
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)

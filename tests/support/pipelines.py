@@ -25,6 +25,7 @@ from elt_pipeline.definitions import build_definitions
 from elt_pipeline.lib.manifest import Manifest
 from elt_pipeline.lib.sample_data import Snapshot, land_snapshot, seed_landing
 from elt_pipeline.lib.storage import Landing, ParquetStore
+from elt_pipeline.lib.warehouse import LOADS_TABLE
 from elt_pipeline.settings import DEFAULT_PIPELINE_CONFIG, GcpSettings, LocalSettings, Settings, load_settings
 from tests.support.expected import FEATURE_COLUMNS
 from tests.support.orchestration import InProcessDaemon
@@ -105,7 +106,8 @@ class Pipeline:
         raise NotImplementedError
 
     def relations(self) -> list[str]:
-        """`dataset.table` of every table and view in the raw, staging and marts datasets."""
+        """`dataset.table` of every table and view in the raw, staging and marts datasets, but
+        the loads' record of which import each partition holds (a replay is a new import)."""
         raise NotImplementedError
 
 
@@ -121,7 +123,7 @@ class LocalPipeline(Pipeline):
 
     def relations(self) -> list[str]:
         rows = self.query("SELECT table_schema, table_name FROM information_schema.tables ORDER BY ALL")
-        return [f"{schema}.{name}" for schema, name in rows]
+        return [f"{schema}.{name}" for schema, name in rows if name != LOADS_TABLE]
 
 
 class GcpPipeline(Pipeline):
@@ -159,6 +161,7 @@ class GcpPipeline(Pipeline):
             names += [
                 f"{dataset}.{table.table_id}"
                 for table in self.client.list_tables(f"{self.settings.gcp_project}.{dataset}")
+                if table.table_id != LOADS_TABLE
             ]
         return sorted(names)
 

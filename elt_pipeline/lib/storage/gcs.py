@@ -101,6 +101,17 @@ class GcsLanding(_GcsLocation):
         self.bucket.blob(self.prefix + key).upload_from_string(content, content_type="application/gzip")
 
 
+def _manifest_at(blob: storage.Blob | None) -> Manifest | None:
+    """The manifest at the blob's generation; None when there is none (or it was replaced
+    since: then the publish's generation precondition fails anyway)."""
+    if blob is None:
+        return None
+    try:
+        return Manifest.from_json(blob.download_as_text(if_generation_match=blob.generation))
+    except (NotFound, PreconditionFailed):
+        return None
+
+
 def _md5_base64(content: bytes) -> str:
     return base64.b64encode(hashlib.md5(content).digest()).decode()
 
@@ -115,9 +126,9 @@ class GcsParquetStore(_GcsLocation):
         """Upload every listed file, then `_manifest.json` if no other import replaced it since
         this one began (a generation precondition), then drop earlier imports' files."""
         folder = self._folder(manifest.source_db, manifest.dump_date)
-        published, renames = versioned_manifest(manifest, import_id)
         current = self.bucket.get_blob(folder + MANIFEST_NAME)  # before any upload: see _remove_older_unlisted
         replaced = current.generation if current is not None else 0  # 0: must not exist yet
+        published, renames = versioned_manifest(manifest, import_id, _manifest_at(current))
         for old, new in renames.items():
             blob = self.bucket.blob(folder + new)
             blob.upload_from_filename(str(Path(local_dir) / old), content_type=PARQUET_CONTENT_TYPE)

@@ -8,6 +8,7 @@ plus `<source_db>/<date>/_manifest.json`.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
@@ -71,8 +72,19 @@ def is_part_file(relative: str) -> bool:
     return bool(table) and "/" not in name and name.startswith("part-") and name.endswith(".parquet")
 
 
-def versioned_manifest(manifest: Manifest, import_id: str) -> tuple[Manifest, dict[str, str]]:
-    """The manifest with each file renamed `part-<import_id>-NNNNN`, and the old->new map.
+def next_publish_version(replaced: Manifest | None) -> int:
+    """The publish version of a manifest replacing `replaced`: greater than its version (the
+    publish is a compare-and-swap on it, so versions follow publish order), and otherwise the
+    time in microseconds, so a re-created staging folder still orders after what was loaded."""
+    previous = replaced.publish_version if replaced is not None else 0
+    return max(previous + 1, time.time_ns() // 1000)
+
+
+def versioned_manifest(
+    manifest: Manifest, import_id: str, replaced: Manifest | None
+) -> tuple[Manifest, dict[str, str]]:
+    """The manifest stamped with `import_id` and its publish version (after `replaced`, the
+    manifest it replaces), each file renamed `part-<import_id>-NNNNN`; and the old->new map.
 
     Files carry the import id, so a replay never overwrites what the current manifest lists.
     """
@@ -86,4 +98,5 @@ def versioned_manifest(manifest: Manifest, import_id: str) -> tuple[Manifest, di
             renames[relative] = renamed
             files.append(renamed)
         tables[name] = replace(table, files=files)
-    return replace(manifest, tables=tables), renames
+    stamped = replace(manifest, tables=tables, import_id=import_id, publish_version=next_publish_version(replaced))
+    return stamped, renames

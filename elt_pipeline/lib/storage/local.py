@@ -123,8 +123,9 @@ class LocalParquetStore:
     def publish(self, local_dir: Path, manifest: Manifest, import_id: str) -> str:
         folder = self._folder(manifest.source_db, manifest.dump_date)
         manifest_path = folder / MANIFEST_NAME
-        published, renames = versioned_manifest(manifest, import_id)
         replaced = _file_identity(manifest_path)  # before any upload: see `_remove_older_unlisted`
+        current = Manifest.from_json(manifest_path.read_text()) if replaced is not None else None
+        published, renames = versioned_manifest(manifest, import_id, current)
         try:
             for old, new in renames.items():
                 _copy_then_rename(local_dir / old, folder / new)

@@ -7,6 +7,12 @@ every raw table carries `_source_db` and `_dump_date`. The schema rules both fol
 `replace_partitions` validates every table before it changes any: DuckDB then replaces them
 all in one transaction; BigQuery replaces them one atomic MERGE each, and a failure after the
 first raises `PartialReplace` so the caller can mark the partition inconsistent until a retry.
+
+Ordering guard: the raw dataset's control table `_elt_partition_loads` records, per
+(source_db, dump_date, table), the import the warehouse holds and its publish version (staging's
+publish order). A load whose import is older than the one recorded changes nothing and raises
+`StaleImport`; the same import (a replay) or a newer one proceeds. Both warehouses write the
+record with the replace, and make the replace conditional on it (see each module).
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from typing import Protocol
 import pyarrow as pa
 
 PARTITION_COLUMNS = ("_source_db", "_dump_date")
+LOADS_TABLE = "_elt_partition_loads"  # which import each partition of each raw table holds
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,30 @@ class LoadResult:
     absent_columns: list[str] = field(default_factory=list)  # in the table, not in this load
 
 
+@dataclass(frozen=True)
+class ImportVersion:
+    """The staged import a load brings: its id and publish version (greater = published later)."""
+
+    import_id: str
+    version: int
+
+    def __str__(self) -> str:
+        return f"import {self.import_id} (publish version {self.version})"
+
+
+class StaleImport(RuntimeError):
+    """The warehouse already holds a newer import of the partition: this load changed nothing."""
+
+    def __init__(self, partition: Partition, loading: ImportVersion, held: dict[str, ImportVersion]):
+        self.loading = loading
+        self.held = held
+        newer = "; ".join(f"{table}: {version}" for table, version in sorted(held.items()))
+        super().__init__(
+            f"{partition}: not loading {loading}, the warehouse already holds a newer one ({newer}); "
+            "nothing was changed. Staging was republished meanwhile: load the partition again to get the newest."
+        )
+
+
 class SchemaDriftError(ValueError):
     """The staged files change a column's type: refused before anything is written."""
 
@@ -63,15 +94,18 @@ class PartialReplace(RuntimeError):
 
 
 class Warehouse(Protocol):
-    def replace_partition(self, table: str, partition: Partition, staged: StagedTable) -> LoadResult:
+    def replace_partition(
+        self, table: str, partition: Partition, staged: StagedTable, loading: ImportVersion | None = None
+    ) -> LoadResult:
         """Make `partition` of `table` hold exactly the rows of `staged`, atomically."""
         ...
 
     def replace_partitions(
-        self, partition: Partition, tables: Mapping[str, StagedTable | None]
+        self, partition: Partition, tables: Mapping[str, StagedTable | None], loading: ImportVersion | None = None
     ) -> dict[str, LoadResult]:
         """Validate every table's schema first (`SchemaDriftError`, nothing written), then make
-        `partition` of each table hold exactly its staged rows; None empties the partition."""
+        `partition` of each table hold exactly its staged rows; None empties the partition.
+        With `loading`, refuse (`StaleImport`, nothing written) if a table holds a newer import."""
         ...
 
     def previous_row_count(self, table: str, partition: Partition) -> int | None:

@@ -11,11 +11,28 @@ dbt's staging models union them anyway, and the per-source split is already phys
    BigQuery types (`bigquery_types.arrow_to_bigquery_field`; explicit schemas, never autodetect);
 2. refuses incompatible drift (a column changes type) with `SchemaDriftError` before anything
    is written; adds new NULLABLE columns (additive drift) with `ALTER TABLE ADD COLUMN`;
-3. loads the files into a per-load scratch table with a (free) load job;
-4. runs ONE `MERGE ... ON FALSE` that deletes the partition's rows and inserts the scratch rows:
-   a single DML statement, so atomic on BigQuery (the same statement dbt-bigquery uses for
-   `insert_overwrite`), and no partition decorator or script, so it runs on bqemulator too;
+3. loads the files into a per-load scratch table with a (free) load job, every table's before
+   any partition changes;
+4. runs ONE `MERGE` that deletes the partition's rows and inserts the scratch rows: a single
+   DML statement, so atomic on BigQuery (as dbt-bigquery's `insert_overwrite`), and no
+   partition decorator or script, so it runs on bqemulator too;
 5. drops the scratch table (it also expires by itself after a day if the process dies).
+
+Ordering guard (`LOADS_TABLE`, see `elt_pipeline.lib.warehouse`): before any table changes, one
+conditional MERGE claims the partition's tables for the import being loaded, only where no
+newer import is recorded; a load that cannot claim them raises `StaleImport`. Each replace
+MERGE is then conditional on the claim still being this import's (its source is empty and its
+delete matches nothing otherwise), so a load that a newer one overtook between its claim and its
+MERGE changes nothing; on BigQuery two MERGEs of one partition also conflict and the loser is
+re-run (`JOB_RETRY`), re-reading the claim. A multi-statement transaction would bracket claim
+and replace too, but bqemulator runs no transactions; conditional DML runs on both.
+
+Transient errors: every API call keeps the client's default retry (429, 5xx, rateLimitExceeded,
+backendError; 10 minutes); query jobs (the MERGE, DELETE, DDL) are re-run by `JOB_RETRY`, the
+client's job retry plus BigQuery's "Could not serialize access ... due to concurrent update",
+which two sources' MERGEs into one date partition can hit. Re-running any of them is safe: each
+statement is idempotent. Whatever still fails (e.g. a load job's backend error) fails the step,
+and the asset's RetryPolicy runs the whole load again.
 
 Credentials: Application Default Credentials / workload identity. `api_endpoint` (from
 `ELT_BQ_API_ENDPOINT`, emulator only) switches the endpoint and anonymous credentials; that
@@ -28,21 +45,39 @@ import contextlib
 import datetime as dt
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from google.api_core.exceptions import Conflict, NotFound
 from google.cloud import bigquery
+from google.cloud.bigquery.retry import DEFAULT_JOB_RETRY
 
 from elt_pipeline.lib.warehouse import (
+    LOADS_TABLE,
     PARTITION_COLUMNS,
+    ImportVersion,
     LoadResult,
     PartialReplace,
     Partition,
     StagedTable,
+    StaleImport,
     absent_columns,
     check_compatible,
 )
 from elt_pipeline.lib.warehouse.bigquery_types import arrow_to_bigquery_field, standard_type
 
+CONCURRENT_UPDATE = "due to concurrent update"  # in BigQuery's "Could not serialize access to ..." error
+
+
+def is_concurrent_update(error: BaseException) -> bool:
+    """A DML job that lost a race with another DML statement on the same table or partition."""
+    return CONCURRENT_UPDATE in str(getattr(error, "message", "") or error)
+
+
+def _retryable_job_error(error: BaseException) -> bool:
+    return is_concurrent_update(error) or DEFAULT_JOB_RETRY._predicate(error)  # the client's own reasons
+
+
+JOB_RETRY = DEFAULT_JOB_RETRY.with_predicate(_retryable_job_error)
 SCRATCH_TABLE_TTL = dt.timedelta(days=1)
 SCRATCH_TABLE_PREFIX = "_elt_load_"
 
@@ -67,6 +102,17 @@ def make_client(project: str, location: str, api_endpoint: str | None = None) ->
 
 def _column_types(fields: list[bigquery.SchemaField]) -> dict[str, str]:
     return {field.name: standard_type(field.field_type) for field in fields}
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """One table ready to replace its partition: its scratch table, loaded, and what it brings."""
+
+    scratch_id: str
+    columns: list[str]
+    row_count: int
+    added: list[str]
+    absent: list[str]
 
 
 class BigQueryWarehouse:
@@ -103,27 +149,102 @@ class BigQueryWarehouse:
             return None
 
     def replace_partitions(
-        self, partition: Partition, tables: Mapping[str, StagedTable | None]
+        self, partition: Partition, tables: Mapping[str, StagedTable | None], loading: ImportVersion | None = None
     ) -> dict[str, LoadResult]:
-        """Check every table first; then one atomic MERGE per table. A failure after the first
-        raises `PartialReplace` (BigQuery's multi-statement transactions would cover it, but
-        bqemulator runs none; a retry of the load converges instead)."""
+        """Check every table and load every scratch table first (no partition changes yet),
+        claim the tables for `loading`, then one atomic MERGE per table. A failure after the
+        first MERGE raises `PartialReplace` (BigQuery's multi-statement transactions would cover
+        it, but bqemulator runs none; a retry of the load converges)."""
         for table, staged in tables.items():
             if staged is not None:
                 self._check(table, staged)
-        results: dict[str, LoadResult] = {}
-        for table, staged in tables.items():
-            try:
-                results[table] = (
-                    self._clear(table, partition)
-                    if staged is None
-                    else self.replace_partition(table, partition, staged)
-                )
-            except Exception as error:
-                if results:
-                    raise PartialReplace(partition, results, table, error) from error
-                raise
+        prepared: dict[str, _Prepared] = {}
+        try:
+            for table, staged in tables.items():
+                if staged is not None:
+                    prepared[table] = self._prepare(table, staged)
+            if loading is not None:
+                self._claim(partition, list(tables), loading)
+            results: dict[str, LoadResult] = {}
+            for table in tables:
+                try:
+                    results[table] = (
+                        self._replace(table, partition, prepared[table], loading)
+                        if table in prepared
+                        else self._clear(table, partition, loading)
+                    )
+                except Exception as error:
+                    if results:
+                        raise PartialReplace(partition, results, table, error) from error
+                    raise
+        finally:
+            for scratch in prepared.values():
+                self.client.delete_table(scratch.scratch_id, not_found_ok=True)
+        if loading is not None:
+            self._raise_if_overtaken(partition, list(tables), loading)
         return results
+
+    def _loads_table(self) -> str:
+        """The control table of which import each partition holds, created on first use."""
+        loads = bigquery.Table(
+            self.qualified_name(LOADS_TABLE),
+            schema=[
+                bigquery.SchemaField("_source_db", "STRING", mode="REQUIRED"),
+                bigquery.SchemaField("_dump_date", "DATE", mode="REQUIRED"),
+                bigquery.SchemaField("table_name", "STRING", mode="REQUIRED"),
+                bigquery.SchemaField("import_id", "STRING", mode="REQUIRED"),
+                bigquery.SchemaField("publish_version", "INT64", mode="REQUIRED"),
+            ],
+        )
+        loads.time_partitioning = bigquery.TimePartitioning(
+            type_=bigquery.TimePartitioningType.DAY, field="_dump_date"
+        )  # claims of different dates never conflict
+        loads.clustering_fields = ["_source_db"]
+        self.client.create_table(loads, exists_ok=True)
+        return self._sql_table(LOADS_TABLE)
+
+    def _claim(self, partition: Partition, tables: list[str], loading: ImportVersion) -> None:
+        """Record `loading` for each table whose partition holds no newer import (one statement);
+        `StaleImport`, with nothing changed, if any table holds a newer one."""
+        self._query(
+            f"MERGE {self._loads_table()} AS target"
+            " USING (SELECT table_name FROM UNNEST(@tables) AS table_name) AS source"
+            " ON target._source_db = @source_db AND target._dump_date = @dump_date"
+            " AND target.table_name = source.table_name"
+            " WHEN MATCHED AND target.publish_version <= @publish_version THEN"
+            " UPDATE SET import_id = @import_id, publish_version = @publish_version"
+            " WHEN NOT MATCHED THEN INSERT (_source_db, _dump_date, table_name, import_id, publish_version)"
+            " VALUES (@source_db, @dump_date, source.table_name, @import_id, @publish_version)",
+            self._import_parameters(partition, loading, tables),
+        )
+        self._raise_if_overtaken(partition, tables, loading)
+
+    def _raise_if_overtaken(self, partition: Partition, tables: list[str], loading: ImportVersion) -> None:
+        job = self._query(
+            f"SELECT table_name, import_id, publish_version FROM {self._sql_table(LOADS_TABLE)}"
+            " WHERE _source_db = @source_db AND _dump_date = @dump_date AND table_name IN UNNEST(@tables)"
+            " AND NOT (import_id = @import_id AND publish_version = @publish_version)",
+            self._import_parameters(partition, loading, tables),
+        )
+        held = {row.table_name: ImportVersion(row.import_id, row.publish_version) for row in job.result()}
+        if held:
+            raise StaleImport(partition, loading, held)
+
+    def _held_by(self, table: str, loading: ImportVersion | None) -> tuple[str, list]:
+        """SQL true while `table`'s partition is claimed by `loading` (always, without one)."""
+        if loading is None:
+            return "TRUE", []
+        condition = (
+            f"EXISTS (SELECT 1 FROM {self._sql_table(LOADS_TABLE)} AS claim"
+            " WHERE claim._source_db = @source_db AND claim._dump_date = @dump_date"
+            " AND claim.table_name = @table_name AND claim.import_id = @import_id"
+            " AND claim.publish_version = @publish_version)"
+        )
+        return condition, [
+            bigquery.ScalarQueryParameter("table_name", "STRING", table),
+            bigquery.ScalarQueryParameter("import_id", "STRING", loading.import_id),
+            bigquery.ScalarQueryParameter("publish_version", "INT64", loading.version),
+        ]
 
     def _check(self, table: str, staged: StagedTable) -> tuple[list[bigquery.SchemaField], dict[str, str], list[str]]:
         fields = [arrow_to_bigquery_field(field) for field in staged.schema]
@@ -132,38 +253,46 @@ class BigQueryWarehouse:
         existing = _column_types(existing_table.schema) if existing_table is not None else {}
         return fields, existing, check_compatible(table, existing, incoming)
 
-    def _clear(self, table: str, partition: Partition) -> LoadResult:
+    def _clear(self, table: str, partition: Partition, loading: ImportVersion | None) -> LoadResult:
         """An optional table absent from the dump: its partition is emptied."""
         existing_table = self._get_table(table)
         if existing_table is None:
             return LoadResult(row_count=0, columns=[])
+        held, parameters = self._held_by(table, loading)
         self._query(
-            f"DELETE FROM {self._sql_table(table)} WHERE _source_db = @source_db AND _dump_date = @dump_date",
-            self._partition_parameters(partition),
+            f"DELETE FROM {self._sql_table(table)}"
+            f" WHERE _source_db = @source_db AND _dump_date = @dump_date AND {held}",
+            self._partition_parameters(partition) + parameters,
         )
         return LoadResult(row_count=0, columns=list(_column_types(existing_table.schema).items()))
 
-    def replace_partition(self, table: str, partition: Partition, staged: StagedTable) -> LoadResult:
+    def replace_partition(
+        self, table: str, partition: Partition, staged: StagedTable, loading: ImportVersion | None = None
+    ) -> LoadResult:
+        return self.replace_partitions(partition, {table: staged}, loading)[table]
+
+    def _prepare(self, table: str, staged: StagedTable) -> _Prepared:
+        """Create the table or add the columns this load brings, and load the scratch table."""
         fields, existing, added = self._check(table, staged)
         incoming = _column_types(fields)
         if not existing:
             self._create_table(table, fields, incoming)
         elif added:
             self._add_columns(table, [field for field in fields if field.name in added])
+        scratch_id, loaded_rows = self._load_scratch_table(table, staged, fields)
+        row_count = loaded_rows if loaded_rows is not None else self._row_count(scratch_id)
+        return _Prepared(scratch_id, list(incoming), row_count, added, absent_columns(existing, incoming))
 
-        scratch, loaded_rows = self._load_scratch_table(table, staged, fields)
-        try:
-            self._merge_partition(table, scratch, list(incoming), partition)
-            row_count = loaded_rows if loaded_rows is not None else self._row_count(scratch)
-        finally:
-            self.client.delete_table(scratch, not_found_ok=True)
-
+    def _replace(
+        self, table: str, partition: Partition, prepared: _Prepared, loading: ImportVersion | None
+    ) -> LoadResult:
+        self._merge_partition(table, prepared.scratch_id, prepared.columns, partition, loading)
         after = self.client.get_table(self.qualified_name(table))
         return LoadResult(
-            row_count=row_count,
+            row_count=prepared.row_count,
             columns=list(_column_types(after.schema).items()),
-            added_columns=added,
-            absent_columns=absent_columns(existing, incoming),
+            added_columns=prepared.added,
+            absent_columns=prepared.absent,
         )
 
     def _create_table(self, table: str, fields: list[bigquery.SchemaField], incoming: dict[str, str]) -> None:
@@ -234,17 +363,27 @@ class BigQueryWarehouse:
             raise
         return scratch_id, None if load.output_rows is None else int(load.output_rows)
 
-    def _merge_partition(self, table: str, scratch_id: str, columns: list[str], partition: Partition) -> None:
-        """ONE statement deletes the partition's rows and inserts the scratch table's: atomic."""
+    def _merge_partition(
+        self, table: str, scratch_id: str, columns: list[str], partition: Partition, loading: ImportVersion | None
+    ) -> None:
+        """ONE statement deletes the partition's rows and inserts the scratch table's: atomic.
+
+        Its source is one marker row, which every row of the partition matches (deleted), plus
+        the scratch rows (inserted); while `loading` does not hold the claim the source is
+        empty and the statement changes nothing. No subquery in a WHEN clause, no script.
+        """
         column_list = ", ".join(quote(name) for name in [*columns, *PARTITION_COLUMNS])
+        held, parameters = self._held_by(table, loading)
         self._query(
             f"MERGE {self._sql_table(table)} AS target"
-            f" USING (SELECT *, @source_db AS _source_db, @dump_date AS _dump_date FROM {quote(scratch_id)})"
-            " AS source ON FALSE"
-            " WHEN NOT MATCHED BY SOURCE AND target._source_db = @source_db"
-            " AND target._dump_date = @dump_date THEN DELETE"
-            f" WHEN NOT MATCHED THEN INSERT ({column_list}) VALUES ({column_list})",
-            self._partition_parameters(partition),
+            " USING (SELECT incoming.*, @source_db AS _source_db, @dump_date AS _dump_date, markers._elt_marker"
+            f" FROM (SELECT _elt_marker FROM UNNEST([TRUE, FALSE]) AS _elt_marker WHERE {held}) AS markers"
+            f" LEFT JOIN (SELECT *, TRUE AS _elt_present FROM {quote(scratch_id)}) AS incoming"
+            " ON NOT markers._elt_marker) AS source"
+            " ON source._elt_marker AND target._source_db = @source_db AND target._dump_date = @dump_date"
+            " WHEN MATCHED THEN DELETE"
+            f" WHEN NOT MATCHED AND source._elt_present THEN INSERT ({column_list}) VALUES ({column_list})",
+            self._partition_parameters(partition) + parameters,
         )
 
     def _row_count(self, table_id: str) -> int:
@@ -253,7 +392,10 @@ class BigQueryWarehouse:
 
     def _query(self, sql: str, parameters: list | None = None) -> bigquery.QueryJob:
         job = self.client.query(
-            sql, job_config=bigquery.QueryJobConfig(query_parameters=parameters or []), location=self.location
+            sql,
+            job_config=bigquery.QueryJobConfig(query_parameters=parameters or []),
+            location=self.location,
+            job_retry=JOB_RETRY,
         )
         job.result()
         return job
@@ -263,6 +405,15 @@ class BigQueryWarehouse:
         return [
             bigquery.ScalarQueryParameter("source_db", "STRING", partition.source_db),
             bigquery.ScalarQueryParameter("dump_date", "DATE", dt.date.fromisoformat(partition.dump_date)),
+        ]
+
+    @classmethod
+    def _import_parameters(cls, partition: Partition, loading: ImportVersion, tables: list[str]) -> list:
+        return [
+            *cls._partition_parameters(partition),
+            bigquery.ArrayQueryParameter("tables", "STRING", tables),
+            bigquery.ScalarQueryParameter("import_id", "STRING", loading.import_id),
+            bigquery.ScalarQueryParameter("publish_version", "INT64", loading.version),
         ]
 
     def partition_row_count(self, table: str, partition: Partition) -> int:

@@ -10,9 +10,12 @@ from pathlib import Path
 import duckdb
 
 from elt_pipeline.lib.warehouse import (
+    LOADS_TABLE,
+    ImportVersion,
     LoadResult,
     Partition,
     StagedTable,
+    StaleImport,
     absent_columns,
     check_compatible,
 )
@@ -65,24 +68,53 @@ class DuckDBWarehouse:
         ).fetchone()[0]
         return _describe(connection, self._table(table)) if exists else {}
 
-    def replace_partition(self, table: str, partition: Partition, staged: StagedTable) -> LoadResult:
-        return self.replace_partitions(partition, {table: staged})[table]
+    def replace_partition(
+        self, table: str, partition: Partition, staged: StagedTable, loading: ImportVersion | None = None
+    ) -> LoadResult:
+        return self.replace_partitions(partition, {table: staged}, loading)[table]
 
     def replace_partitions(
-        self, partition: Partition, tables: Mapping[str, StagedTable | None]
+        self, partition: Partition, tables: Mapping[str, StagedTable | None], loading: ImportVersion | None = None
     ) -> dict[str, LoadResult]:
-        """Every table's partition in ONE transaction: all replaced, or none."""
+        """Every table's partition and the record of `loading` in ONE transaction: all replaced,
+        or none (`StaleImport` when a table holds a newer import)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with connect(self.path) as connection:
             plans = {table: self._plan(connection, table, staged) for table, staged in tables.items()}
             connection.execute("begin")
             try:
+                if loading is not None:
+                    self._record_import(connection, partition, list(tables), loading)
                 results = {table: self._replace(connection, table, partition, *plan) for table, plan in plans.items()}
                 connection.execute("commit")
             except BaseException:
                 connection.execute("rollback")
                 raise
         return results
+
+    def _record_import(
+        self, connection: duckdb.DuckDBPyConnection, partition: Partition, tables: list[str], loading: ImportVersion
+    ) -> None:
+        """Refuse if a table's partition holds a newer import; else record `loading` for each."""
+        loads = self._table(LOADS_TABLE)
+        connection.execute(f"create schema if not exists {quote(self.dataset)}")
+        connection.execute(
+            f"create table if not exists {loads} (_source_db varchar not null, _dump_date date not null,"
+            " table_name varchar not null, import_id varchar not null, publish_version bigint not null)"
+        )
+        where = "_source_db = ? and _dump_date = ?::date and list_contains(?::varchar[], table_name)"
+        parameters = [partition.source_db, partition.dump_date, tables]
+        newer = connection.execute(
+            f"select table_name, import_id, publish_version from {loads} where {where} and publish_version > ?",
+            [*parameters, loading.version],
+        ).fetchall()
+        if newer:
+            raise StaleImport(partition, loading, {table: ImportVersion(held, at) for table, held, at in newer})
+        connection.execute(f"delete from {loads} where {where}", parameters)
+        connection.execute(
+            f"insert into {loads} select ?, ?::date, unnest(?::varchar[]), ?, ?",
+            [*parameters, loading.import_id, loading.version],
+        )
 
     def _plan(
         self, connection: duckdb.DuckDBPyConnection, table: str, staged: StagedTable | None
