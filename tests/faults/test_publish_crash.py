@@ -51,7 +51,7 @@ class Import:
 
     def listed(self) -> set[str]:
         """The files the manifest lists once this import is published."""
-        published, _ = versioned_manifest(self.manifest, self.import_id)
+        published, _ = versioned_manifest(self.manifest, self.import_id, None)
         return {relative for table in published.tables.values() for relative in table.files}
 
 
