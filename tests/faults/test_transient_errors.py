@@ -14,10 +14,12 @@ import pytest
 from dagster import DagsterEventType
 from google.cloud.bigquery import retry as bigquery_retry
 
+from elt_pipeline.defs.raw_tables import CONSISTENT_CHECK, HELD_BACK_METADATA
 from elt_pipeline.lib.sample_data import SourceHistory, landing_key, render_dump
 from elt_pipeline.lib.warehouse.bigquery import JOB_RETRY
 from tests.support.faulty_proxy import CONCURRENT_UPDATE
-from tests.support.orchestration import IMPORT_JOB, LOAD_JOB
+from tests.support.orchestration import DBT_JOB, FOLLOW_UP_SENSOR, IMPORT_JOB, LANDING_SENSOR, LOAD_JOB
+from tests.support.pipelines import RAW_TABLES
 from tests.support.proxied_pipeline import import_and_load, proxied_pipeline, raw_contents
 
 pytestmark = [pytest.mark.gcp, pytest.mark.slow]
@@ -29,6 +31,7 @@ MANIFEST_DOWNLOAD = r"^/download/storage/v1/b/parquet-[^/]+/o/.*_manifest\.json"
 JOBS_INSERT = r"^/bigquery/v2/projects/[^/]+/jobs$|^/projects/[^/]+/jobs$"
 QUERY_RESULTS = r"/projects/[^/]+/queries/"
 REPLACE_MERGE = "WHEN MATCHED THEN DELETE"  # the MERGE that replaces a table's partition
+LAST_REPLACE_MERGE = ".products` AS target"  # tables load in name order: products is the last
 
 
 def retried_steps(result) -> list[str]:
@@ -100,17 +103,30 @@ def test_a_failed_load_job_is_retried_by_the_op_retry_policy(emulators, tmp_path
         assert raw_contents(pipeline) == clean_load
 
 
-def test_an_error_that_never_ends_fails_the_load_clearly_and_leaves_the_partition_as_it_was(
-    emulators, tmp_path, clean_load, monkeypatch
-):
-    # The client's own deadlines (10 minutes a call in production), shortened to fail in seconds.
+@pytest.fixture
+def short_client_deadlines(monkeypatch) -> None:
+    """The clients' own deadlines (10 minutes a call in production), shortened to fail in seconds."""
     for policy in (JOB_RETRY, bigquery_retry.DEFAULT_RETRY, bigquery_retry._DEFAULT_QUERY_JOB_INSERT_RETRY):
         monkeypatch.setattr(policy, "_timeout", 2)
+
+
+def land_a_redump(pipeline) -> None:
+    """The loaded partition's dump landed again, with more rows (a re-dump of the same day)."""
+    later = render_dump(SourceHistory(SOURCE).snapshot(date(2024, 1, 20)))
+    pipeline.landing.put(landing_key(SOURCE, DAY), gzip.compress(later.encode()))
+
+
+def raw_counts(pipeline) -> dict[str, int]:
+    return {table: pipeline.raw_count(table, SOURCE, DAY) for table in RAW_TABLES}
+
+
+def test_an_error_that_never_ends_fails_the_load_clearly_and_leaves_the_partition_as_it_was(
+    emulators, tmp_path, clean_load, short_client_deadlines
+):
     with proxied_pipeline(tmp_path, emulators, [SOURCE]) as (pipeline, _, bq_proxy):
         pipeline.land([DAY])
         assert all(r.success for r in import_and_load(pipeline))
-        later = render_dump(SourceHistory(SOURCE).snapshot(date(2024, 1, 20)))  # a re-dump with more rows
-        pipeline.landing.put(landing_key(SOURCE, DAY), gzip.compress(later.encode()))
+        land_a_redump(pipeline)
         rule = bq_proxy.fail("POST", JOBS_INSERT, 503, times=None, body=REPLACE_MERGE)
 
         imported, loaded = import_and_load(pipeline)
@@ -121,3 +137,50 @@ def test_an_error_that_never_ends_fails_the_load_clearly_and_leaves_the_partitio
         assert "503" in failure and "injected by the test proxy" in failure, failure
         assert rule.fired > 4
         assert raw_contents(pipeline) == clean_load
+
+
+def test_a_load_failing_after_its_first_tables_holds_dbt_back_until_a_replay_replaces_every_table(
+    emulators, tmp_path, clean_load, short_client_deadlines
+):
+    """bqemulator runs no multi-statement transaction, so a partition's tables are replaced one
+    MERGE each: an error that lasts past the op retries on the last one leaves the partition
+    mixing two dumps. The replaced tables' blocking check `partition_consistent` fails, so the
+    follow-up sensor does not build the date; once the error ends, a replay of the load (as from
+    the UI) replaces every table and the date is built."""
+    with proxied_pipeline(tmp_path, emulators, [SOURCE]) as (pipeline, _, bq_proxy):
+        pipeline.land([DAY])
+        assert all(r.success for r in import_and_load(pipeline))
+        old = raw_counts(pipeline)
+        land_a_redump(pipeline)
+        rule = bq_proxy.fail("POST", JOBS_INSERT, 503, times=None, body=LAST_REPLACE_MERGE)
+        daemon = pipeline.daemon
+        assert all(daemon.execute(LANDING_SENSOR, request).success for request in daemon.tick_landing_sensor())
+        new = {table: entry.row_count for table, entry in pipeline.manifest(SOURCE, DAY).tables.items()}
+        [load] = daemon.tick(FOLLOW_UP_SENSOR)
+
+        failed = daemon.execute(FOLLOW_UP_SENSOR, load)
+
+        assert load.job_name == LOAD_JOB and not failed.success and rule.fired > 0
+        mixed = {"customers": new["customers"], "order_items": new["order_items"], "orders": new["orders"]}
+        assert raw_counts(pipeline) == {**mixed, "products": old["products"]} and mixed != {t: old[t] for t in mixed}
+        consistent = {
+            evaluation.asset_key.path[-1]: evaluation.passed
+            for evaluation in failed.get_asset_check_evaluations()
+            if evaluation.check_name == CONSISTENT_CHECK
+        }
+        assert consistent == dict.fromkeys(mixed, False)
+        held_back = {
+            event.asset_key.path[-1]: event.step_materialization_data.materialization.metadata[HELD_BACK_METADATA].value
+            for event in failed.get_asset_materialization_events()
+        }
+        assert held_back == dict.fromkeys(mixed, CONSISTENT_CHECK)
+        assert not [request for request in daemon.tick(FOLLOW_UP_SENSOR) if request.job_name == DBT_JOB]
+
+        rule.times = rule.fired  # the outage ends
+        replay = daemon.execute(FOLLOW_UP_SENSOR, load.with_replaced_attrs(run_key=None))
+
+        assert replay.success
+        assert raw_counts(pipeline) == new
+        assert all(e.passed for e in replay.get_asset_check_evaluations() if e.check_name == CONSISTENT_CHECK)
+        [build] = [request for request in daemon.tick(FOLLOW_UP_SENSOR) if request.job_name == DBT_JOB]
+        assert build.partition_key == DAY.isoformat()
