@@ -131,8 +131,10 @@ class DagsterUi:
             self.click(f"({dialog}//button[{_text_is('All')}])[last()]", "all sources")
             return
         self.click(f"{dialog}//*[text()='Select a partition or create one']", "the source list")
-        self.click(f"//*[@role='menuitem'][.//*[text()='{source}']]", f"source {source}")
-        date_input.click()  # closes the source list
+        item = f"//*[@role='menuitem'][.//*[text()='{source}']]"
+        self.click(item, f"source {source}")
+        date_input.click()  # closes the source list, which fades out
+        self.wait(lambda driver: not driver.find_elements(By.XPATH, item), "the source list to close")
 
     def launch(self, button_text: str) -> str:
         """Press the dialog's launch button; the UI's toast ("Launched run 1a2b3c4d")."""
