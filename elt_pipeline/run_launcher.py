@@ -1,17 +1,19 @@
-"""The local instance's run launcher: Dagster's `DefaultRunLauncher` plus a run worker health
-check, so run monitoring can fail a run whose worker process died.
+"""The instances' run launcher: Dagster's `DefaultRunLauncher` plus a run worker health check,
+so run monitoring can fail a run whose worker process died.
 
 `DefaultRunLauncher` starts each run in a process of the code server, which marks the run failed
 when that process dies, as long as the code server itself lives. When both die (an OOM kill of
-the machine's biggest processes, a crashed or killed `dagster dev`, a reboot), nothing does: the
-run stays STARTED forever and keeps its `dagster/partition` and pool slots. With this launcher
-the daemon's run monitoring (`run_monitoring` in `dagster_local.yaml`) asks, every poll, whether
-the process the run reported as its worker ("Started process for run (pid: N)") still exists,
-fails the run when it does not, and `run_retries` launches it again.
+the machine's biggest processes, a crashed or killed `dagster dev`, a container restart, a
+reboot), nothing does: the run stays STARTED forever and keeps its `dagster/partition` and pool
+slots. With this launcher the daemon's run monitoring (`run_monitoring` in `dagster_local.yaml`
+and `deploy/dagster.yaml`) asks, every poll, whether the process the run reported as its worker
+("Started process for run (pid: N)") still exists, fails the run when it does not, and
+`run_retries` launches it again.
 
-The pid is checked on the machine the daemon runs on, so this launcher is for instances whose
-daemon and code servers share one machine (`dagster dev`); a deployment that runs workers
-elsewhere uses a launcher that monitors them (e.g. dagster-docker's `DockerRunLauncher`).
+The pid is checked in the daemon's pid namespace, so the daemon and the code servers must share
+one: `dagster dev` on one machine, or the VM's containers started with `--pid=host` (compose:
+`pid: host`). A deployment that runs workers elsewhere uses a launcher that monitors them
+(e.g. dagster-docker's `DockerRunLauncher`, the image's second home).
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from elt_pipeline import settings
+from tests.support import deploy_files
 
 REPO = Path(__file__).resolve().parents[1]
 TERRAFORM = REPO / "terraform"
@@ -543,6 +544,20 @@ def check_readme_builds_the_dockerfile(tree: dict[str, Module]) -> list[str]:
     return [f"README builds without {expected.strip()!r}: {b}" for b in builds if expected not in b]
 
 
+def check_daemon_sees_run_workers(tree: dict[str, Module]) -> list[str]:
+    """The VM starts the code server and the daemon in the host's pid namespace: the instance's
+    run launcher checks each run's worker (a code server process) by pid from the daemon."""
+    runtime = tree.get("modules/dagster_runtime")
+    if not runtime:
+        return ["no modules/dagster_runtime"]
+    containers = deploy_files.vm_containers(runtime.path / "templates" / "cloud-init.yaml.tftpl")
+    return [
+        f"the VM's {service} container is not started with --pid=host"
+        for service in ("code-location", "daemon")
+        if "--pid=host" not in containers[service].options
+    ]
+
+
 def check_provider_pins(tree: dict[str, Module]) -> list[str]:
     problems = []
     terraform = [b for _, b in tree[""].blocks("terraform")]
@@ -579,6 +594,7 @@ CHECKERS = [
     check_readme_builds_the_dockerfile,
     check_monitoring,
     check_ui_allowlisted,
+    check_daemon_sees_run_workers,
 ]
 
 
@@ -822,6 +838,18 @@ MUTATIONS = [
         '  for_each = toset(concat(var.ui_members, ["allUsers"]))\n\n  project  = var.project_id\n  zone ',
     ),
     (check_provider_pins, "versions.tf", 'version = ">= 6.14.0, < 8.0.0"', 'version = ">= 6.14.0"'),
+    (
+        check_daemon_sees_run_workers,
+        "modules/dagster_runtime/templates/cloud-init.yaml.tftpl",
+        "--name elt-daemon --network elt --pid=host ",
+        "--name elt-daemon --network elt ",
+    ),
+    (
+        check_daemon_sees_run_workers,
+        "modules/dagster_runtime/templates/cloud-init.yaml.tftpl",
+        "--name elt-code --network elt --pid=host ",
+        "--name elt-code --network elt ",
+    ),
 ]
 
 

@@ -1,11 +1,15 @@
-"""Crash recovery on the production instance config (deploy/dagster.yaml: Postgres storage, run
-monitoring, run retries, compute logs in GCS), with the code server and daemon started by the
-VM's own commands: the run worker of an import is killed with SIGKILL, the run is marked failed,
-run retries launch it again, and the retry imports the dump.
+"""Crash recovery on the production instance config (deploy/dagster.yaml: Postgres storage, its run
+launcher, run monitoring, run retries, compute logs in GCS), with the code server and daemon
+started by the VM's own commands. Two crashes of an import, on one running instance:
 
-There runs are subprocesses of the code server (DefaultRunLauncher): the code server sees its
-run process die and fails the run; run monitoring has no worker health check to run with that
-launcher (the local instance's pid check cannot see another container's processes).
+- its run worker is killed with SIGKILL: the code server sees its process die and fails the run;
+- the code server is killed with its run worker (an OOM kill or restart of the `elt-code`
+  container) and started again, as systemd does on the VM: nothing is left to see the worker
+  die, so run monitoring fails the run through the launcher's worker health check.
+
+Each time run retries launch the run again and the retry imports the dump. Here every process
+shares one pid namespace; on the VM the containers share the host's (`--pid=host`, checked by
+tests/test_terraform.py and test_production_stack.py).
 """
 
 from __future__ import annotations
@@ -16,12 +20,15 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import psutil
 import pytest
 import yaml
-from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
+from dagster import DagsterEventType, DagsterInstance, DagsterRun, DagsterRunStatus, RunsFilter
 
 from elt_pipeline.lib.manifest import MANIFEST_NAME, Manifest
 from elt_pipeline.lib.sample_data import SourceHistory, land_snapshot
@@ -35,26 +42,104 @@ from tests.support.postgres import running_postgres
 
 pytestmark = [pytest.mark.slow, pytest.mark.gcp]  # compute logs go to the GCS emulator
 
-SOURCE, DAY = "shop_eu", date(2024, 2, 1)
+SOURCE = "shop_eu"
 CUSTOMERS = 100_000  # the import lasts seconds: the worker is still running when it is killed
 TIMEOUT_SECONDS = 600
 VENV_BIN = Path(sys.executable).parent
+UNFINISHED = [
+    DagsterRunStatus.QUEUED,
+    DagsterRunStatus.NOT_STARTED,
+    DagsterRunStatus.STARTING,
+    DagsterRunStatus.STARTED,
+    DagsterRunStatus.CANCELING,
+]
 
 
-def wait_for(condition, what: str, processes: dict[str, subprocess.Popen], logs: Path, interval: float = 1):
-    deadline = time.monotonic() + TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        for name, process in processes.items():
-            assert process.poll() is None, f"{name} exited waiting for {what}:\n{tail(logs)}"
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {what}:\n{tail(logs)}")
+@dataclass
+class ProductionInstance:
+    """The code server and daemon of the VM on the production instance config."""
 
+    root: Path
+    code_port: int
+    instance: DagsterInstance
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
-def tail(logs: Path) -> str:
-    return "\n".join(f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}" for log in sorted(logs.glob("*.log")))
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    def start(self, service: str) -> None:
+        with (self.root / "logs" / f"{service}.log").open("ab") as log:
+            self.processes[service] = subprocess.Popen(
+                vm_command(service, self.code_port, self.root / "workspace.yaml"),
+                cwd=self.root,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            stop_process_group(process)
+
+    def wait_for(self, condition: Callable[[], object], what: str, interval: float = 1):
+        deadline = time.monotonic() + TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            for name, process in self.processes.items():
+                assert process.poll() is None, f"{name} exited waiting for {what}:\n{self.logs()}"
+            value = condition()
+            if value:
+                return value
+            time.sleep(interval)
+        raise AssertionError(f"timed out waiting for {what}:\n{self.logs()}")
+
+    def logs(self) -> str:
+        return "\n".join(
+            f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}" for log in sorted(self.root.glob("logs/*.log"))
+        )
+
+    def land(self, day: date) -> dict[str, list]:
+        """Land a dump of `day` once nothing runs; its rows by table."""
+        self.wait_for(lambda: not self.instance.get_run_ids(RunsFilter(statuses=UNFINISHED)), "a quiet instance")
+        snapshot = SourceHistory(SOURCE, customers=CUSTOMERS).snapshot(day)
+        land_snapshot(LocalLanding(self.data / "landing"), snapshot)
+        return snapshot.tables
+
+    def started_import(self) -> tuple[DagsterRun, int]:
+        """The running import and its worker's pid, once the worker reported."""
+
+        def started_worker():
+            for run in self.instance.get_runs(RunsFilter(job_name="import_dump", statuses=[DagsterRunStatus.STARTED])):
+                worker = run_worker(self.instance, run.run_id)
+                if worker:
+                    return run, worker[0]
+
+        return self.wait_for(started_worker, "the import's run worker", interval=0.2)
+
+    def failed_then_retried(self, killed: DagsterRun) -> DagsterRun:
+        """The retry of `killed`, once `killed` failed and the retry succeeded."""
+        status = lambda run_id: self.instance.get_run_by_id(run_id).status  # noqa: E731
+        self.wait_for(lambda: status(killed.run_id) == DagsterRunStatus.FAILURE, "the killed run failed")
+
+        def retry():
+            (run,) = self.instance.get_runs(RunsFilter(tags={"dagster/parent_run_id": killed.run_id})) or (None,)
+            return run
+
+        retried = self.wait_for(retry, "run retries' new run")
+        self.wait_for(lambda: status(retried.run_id) == DagsterRunStatus.SUCCESS, "the retried import")
+        return retried
+
+    def messages(self, run_id: str, of_type: DagsterEventType) -> list[str]:
+        return [event.message for event in self.instance.all_logs(run_id, of_type=of_type)]
+
+    def assert_imported(self, day: date, tables: dict[str, list], run: DagsterRun) -> None:
+        """Staging holds the dump, every file written by `run`."""
+        folder = self.data / "parquet" / SOURCE / day.isoformat()
+        manifest = Manifest.from_json((folder / MANIFEST_NAME).read_text())
+        assert {name: table.row_count for name, table in manifest.tables.items()} == {
+            name: len(rows) for name, rows in tables.items()
+        }
+        assert all(f"part-{run.run_id[:8]}-" in relative for t in manifest.tables.values() for relative in t.files)
 
 
 def vm_command(service: str, code_port: int, workspace: Path) -> list[str]:
@@ -70,86 +155,68 @@ def vm_command(service: str, code_port: int, workspace: Path) -> list[str]:
     return [str(VENV_BIN / command[0]), *command[1:]]
 
 
-def test_a_killed_run_worker_is_failed_and_retried_on_the_production_instance(tmp_path, emulators, monkeypatch):
+@pytest.fixture(scope="module")
+def production(tmp_path_factory, emulators) -> Iterator[ProductionInstance]:
     from google.cloud import storage
 
-    home, data, logs = tmp_path / "dagster_home", tmp_path / "data", tmp_path / "logs"
-    for folder in (home, data, logs):
-        folder.mkdir()
-    shutil.copyfile(DEPLOY / "dagster.yaml", home / "dagster.yaml")
+    root = tmp_path_factory.mktemp("production")
+    for folder in ("dagster_home", "data", "logs"):
+        (root / folder).mkdir()
+    shutil.copyfile(DEPLOY / "dagster.yaml", root / "dagster_home" / "dagster.yaml")
     logs_bucket = f"logs-{os.urandom(6).hex()}"
     storage.Client(project=emulators.project).create_bucket(logs_bucket)
     code_port = free_port()
     workspace = deploy_files.vm_workspace()
     workspace["load_from"][0]["grpc_server"] |= {"host": "127.0.0.1", "port": code_port}
-    (tmp_path / "workspace.yaml").write_text(yaml.safe_dump(workspace))
+    (root / "workspace.yaml").write_text(yaml.safe_dump(workspace))
 
-    with running_postgres() as postgres:
+    with running_postgres() as postgres, pytest.MonkeyPatch.context() as monkeypatch:
         for name, value in {
-            "DAGSTER_HOME": str(home),
-            "DAGSTER_PG_HOST": postgres.host,
-            "DAGSTER_PG_PORT": str(postgres.port),
-            "DAGSTER_PG_DB": postgres.db,
-            "DAGSTER_PG_USER": postgres.user,
-            "DAGSTER_PG_PASSWORD": postgres.password,
+            **postgres.dagster_environment(),
+            "DAGSTER_HOME": str(root / "dagster_home"),
             "DAGSTER_COMPUTE_LOGS_BUCKET": logs_bucket,
-            "ELT_DATA_DIR": str(data),  # the local pipeline: only the instance is the production one
+            "ELT_DATA_DIR": str(root / "data"),  # the local pipeline: only the instance is the production one
         }.items():
             monkeypatch.setenv(name, value)
         monkeypatch.delenv("ELT_ENV", raising=False)
         instance = DagsterInstance.get()
         assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+        assert type(instance.run_launcher).__name__ == "MonitoredRunLauncher"
         assert instance.run_monitoring_enabled and instance.run_retries_enabled
-
-        processes: dict[str, subprocess.Popen] = {}
+        production = ProductionInstance(root, code_port, instance)
         try:
             for service in ("code-location", "daemon"):
-                with (logs / f"{service}.log").open("wb") as log:
-                    processes[service] = subprocess.Popen(
-                        vm_command(service, code_port, tmp_path / "workspace.yaml"),
-                        cwd=tmp_path,
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                        start_new_session=True,
-                    )
-            snapshot = SourceHistory(SOURCE, customers=CUSTOMERS).snapshot(DAY)
-            land_snapshot(LocalLanding(data / "landing"), snapshot)
-
-            def started_worker():
-                for run in instance.get_runs(RunsFilter(job_name="import_dump", statuses=[DagsterRunStatus.STARTED])):
-                    worker = run_worker(instance, run.run_id)
-                    if worker:
-                        return run, worker[0]
-
-            killed, pid = wait_for(started_worker, "the import's run worker", processes, logs, interval=0.2)
-            os.kill(pid, signal.SIGKILL)
-            killed_at = time.time()
-
-            def status(run_id: str) -> DagsterRunStatus:
-                return instance.get_run_by_id(run_id).status
-
-            wait_for(
-                lambda: status(killed.run_id) == DagsterRunStatus.FAILURE, "the killed run failed", processes, logs
-            )
-            print(f"the killed run failed {time.time() - killed_at:.0f}s after its worker was killed")
-            events = [
-                event.message for event in instance.all_logs(killed.run_id, of_type=DagsterEventType.ENGINE_EVENT)
-            ]
-            assert any("was terminated by signal 9 (SIGKILL)" in message for message in events), events
-
-            def retry():
-                (run,) = instance.get_runs(RunsFilter(tags={"dagster/parent_run_id": killed.run_id})) or (None,)
-                return run
-
-            retried = wait_for(retry, "run retries' new run", processes, logs)
-            wait_for(lambda: status(retried.run_id) == DagsterRunStatus.SUCCESS, "the retried import", processes, logs)
+                production.start(service)
+            yield production
         finally:
-            for process in processes.values():
-                stop_process_group(process)
+            production.stop()
 
-        folder = data / "parquet" / SOURCE / DAY.isoformat()
-        manifest = Manifest.from_json((folder / MANIFEST_NAME).read_text())
-        assert {name: table.row_count for name, table in manifest.tables.items()} == {
-            name: len(rows) for name, rows in snapshot.tables.items()
-        }
-        assert all(f"part-{retried.run_id[:8]}-" in relative for t in manifest.tables.values() for relative in t.files)
+
+def test_a_killed_run_worker_is_failed_by_the_code_server_and_retried(production):
+    day = date(2024, 2, 1)
+    tables = production.land(day)
+    killed, pid = production.started_import()
+    os.kill(pid, signal.SIGKILL)
+
+    retried = production.failed_then_retried(killed)
+    messages = production.messages(killed.run_id, DagsterEventType.ENGINE_EVENT)
+    assert any("was terminated by signal 9 (SIGKILL)" in message for message in messages), messages
+    production.assert_imported(day, tables, retried)
+
+
+def test_a_run_killed_with_its_code_server_is_failed_by_run_monitoring_and_retried(production):
+    day = date(2024, 2, 2)
+    tables = production.land(day)
+    killed, pid = production.started_import()
+    code_server = production.processes["code-location"]
+    assert pid in {child.pid for child in psutil.Process(code_server.pid).children(recursive=True)}
+    os.killpg(code_server.pid, signal.SIGKILL)  # the container's processes, worker included
+    code_server.wait(timeout=30)
+    killed_at = time.time()
+    production.start("code-location")  # systemd's Restart=always
+
+    retried = production.failed_then_retried(killed)
+    print(f"the killed run was retried and imported {time.time() - killed_at:.0f}s after the kill")
+    messages = production.messages(killed.run_id, DagsterEventType.RUN_FAILURE)
+    assert any(f"run worker process {pid} no longer exists" in message for message in messages), messages
+    production.assert_imported(day, tables, retried)

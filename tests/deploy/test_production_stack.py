@@ -49,6 +49,12 @@ def test_deploy_files_agree_with_each_other():
     compose = deploy_files.compose_commands()
     for service, container in containers.items():
         assert _without_workspace(compose[service]) == _without_workspace(container.command), service
+    # The launcher's worker health check finds run workers by pid from the daemon.
+    assert deploy_files.instance_run_launcher() == "MonitoredRunLauncher"
+    compose_pids = deploy_files.compose_pid_namespaces()
+    for service in ("code-location", "daemon"):
+        assert "--pid=host" in containers[service].options, f"the VM's {service} is not in the host's pid namespace"
+        assert compose_pids[service] == "host", f"compose's {service} is not in the host's pid namespace"
 
 
 def _without_workspace(command: list[str]) -> list[str]:
@@ -149,11 +155,7 @@ def test_production_stack_imports_a_landed_dump_into_the_marts(tmp_path, emulato
             "ELT_BQ_LOCATION": settings.bq_location,
             "ELT_HASH_SALT": settings.hash_salt,
             "DAGSTER_HOME": str(home),
-            "DAGSTER_PG_HOST": postgres.host,
-            "DAGSTER_PG_PORT": str(postgres.port),
-            "DAGSTER_PG_DB": postgres.db,
-            "DAGSTER_PG_USER": postgres.user,
-            "DAGSTER_PG_PASSWORD": postgres.password,
+            **postgres.dagster_environment(),
             "DAGSTER_COMPUTE_LOGS_BUCKET": logs_bucket,
             "ELT_UI_BASE_URL": f"http://127.0.0.1:{web_port}",  # links in run-failure alerts
         }

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -26,15 +28,20 @@ NOT_READ_BY_RUNS = {"ELT_UI_BASE_URL"}
 
 
 def build_docker_home(root: Path) -> Path:
-    """Run the Dockerfile's `cat <instance> <launcher> > <home>/dagster.yaml` with the repo's files."""
+    """Run the Dockerfile's `python -c <merge> <instance> <launcher> <home>/dagster.yaml` on the
+    repo's files."""
     copies = dict(re.findall(r"^COPY (elt_pipeline/deploy/\S+) (\S+)$", DOCKERFILE, re.M))
-    command = re.search(r"&& (cat .*?> \S+/dagster.yaml)", DOCKERFILE)
-    assert command, "the Dockerfile no longer builds the docker variant with cat"
-    *sources, _, target = shlex.split(command.group(1))[1:]
+    joined = DOCKERFILE.replace("\\\n", " ")  # continuation lines
+    command = re.search(r"&& (python -c '[^']*'\s+\S+\s+\S+\s+\S+/dagster\.yaml)", joined)
+    assert command, "the Dockerfile no longer builds the docker variant with python -c"
+    _, _, code, *sources, target = shlex.split(command.group(1))
     from_image = {image_path: PACKAGE_DIR.parent / repo_path for repo_path, image_path in copies.items()}
     home = root / Path(target).parent.name
     home.mkdir()
-    (home / "dagster.yaml").write_text("".join(from_image[path].read_text() for path in sources))
+    subprocess.run(
+        [sys.executable, "-c", code, *(str(from_image[path]) for path in sources), str(home / "dagster.yaml")],
+        check=True,
+    )
     return home
 
 
@@ -48,9 +55,13 @@ def docker_home(tmp_path, monkeypatch) -> Path:
 def test_the_variant_is_the_production_instance_plus_the_docker_launcher(docker_home):
     config, _ = dagster_instance_config(str(docker_home))
     production, _ = dagster_instance_config(str(DEPLOY))
-    assert {key: value for key, value in config.items() if key != "run_launcher"} == production
-    assert "run_launcher" not in production  # runs are subprocesses of the code server there
-    assert yaml.safe_load((docker_home / "dagster.yaml").read_text())["run_launcher"]["class"] == "DockerRunLauncher"
+    assert {key: value for key, value in config.items() if key != "run_launcher"} == {
+        key: value for key, value in production.items() if key != "run_launcher"
+    }
+    # runs are subprocesses of the code server there, with a worker health check
+    assert production["run_launcher"]["class"] == "MonitoredRunLauncher"
+    variant = yaml.safe_load((docker_home / "dagster.yaml").read_text())
+    assert variant["run_launcher"]["class"] == "DockerRunLauncher"
 
 
 def test_dagster_builds_a_docker_run_launcher_on_the_services_network(docker_home):

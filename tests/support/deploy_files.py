@@ -27,6 +27,7 @@ class VmContainer:
     """One `docker run` of a systemd unit on the VM."""
 
     command: list[str]  # what runs in the image
+    options: list[str]  # of `docker run`
     env_files: list[str]
     mounts: dict[str, str]  # container path -> host path
 
@@ -37,19 +38,20 @@ def hcl(path: Path) -> dict:
         return hcl2.load(handle, serialization_options=options)
 
 
-def _rendered_cloud_init() -> dict:
+def _rendered_cloud_init(template: Path) -> dict:
     """cloud-init with the env loop dropped and `${name}` placeholders left as text."""
-    text = re.sub(r"%\{ for .*?%\{ endfor ~\}\n", "", CLOUD_INIT.read_text(), flags=re.S)
+    text = re.sub(r"%\{ for .*?%\{ endfor ~\}\n", "", template.read_text(), flags=re.S)
     return yaml.safe_load(text.replace("$${", "${"))
 
 
-def _written_files() -> dict[str, str]:
-    return {f["path"]: f["content"] for f in _rendered_cloud_init()["write_files"]}
+def _written_files(template: Path = CLOUD_INIT) -> dict[str, str]:
+    return {f["path"]: f["content"] for f in _rendered_cloud_init(template)["write_files"]}
 
 
-def vm_containers() -> dict[str, VmContainer]:
-    """Compose service name -> the VM container that plays it."""
-    files = _written_files()
+def vm_containers(template: Path = CLOUD_INIT) -> dict[str, VmContainer]:
+    """Compose service name -> the VM container that plays it (in terraform's cloud-init
+    `template`)."""
+    files = _written_files(template)
     containers = {}
     for service, unit in VM_UNITS.items():
         unit_text = files[f"/etc/systemd/system/{unit}.service"]
@@ -59,7 +61,7 @@ def vm_containers() -> dict[str, VmContainer]:
         options = argv[:image_at]
         env_files = [options[i + 1] for i, arg in enumerate(options) if arg == "--env-file"]
         mounts = dict(reversed(options[i + 1].split(":")[:2]) for i, arg in enumerate(options) if arg == "-v")
-        containers[service] = VmContainer(argv[image_at + 1 :], env_files, mounts)
+        containers[service] = VmContainer(argv[image_at + 1 :], options, env_files, mounts)
     return containers
 
 
@@ -117,3 +119,14 @@ def instance_environment() -> set[str]:
 def compose_commands() -> dict[str, list[str]]:
     services = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]
     return {name: [str(arg) for arg in services[name]["command"]] for name in VM_UNITS}
+
+
+def compose_pid_namespaces() -> dict[str, str | None]:
+    """Service -> its `pid:` in compose.yaml (None: a namespace of its own)."""
+    services = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]
+    return {name: services[name].get("pid") for name in VM_UNITS}
+
+
+def instance_run_launcher() -> str:
+    """The class of the production instance's run launcher."""
+    return yaml.safe_load((DEPLOY / "dagster.yaml").read_text())["run_launcher"]["class"]

@@ -27,6 +27,16 @@ class Postgres:
     user: str
     password: str
 
+    def dagster_environment(self) -> dict[str, str]:
+        """The variables deploy/dagster.yaml reads its Postgres storage from."""
+        return {
+            "DAGSTER_PG_HOST": self.host,
+            "DAGSTER_PG_PORT": str(self.port),
+            "DAGSTER_PG_DB": self.db,
+            "DAGSTER_PG_USER": self.user,
+            "DAGSTER_PG_PASSWORD": self.password,
+        }
+
 
 def postgres_bin() -> Path:
     """The newest installed server's bin folder."""
