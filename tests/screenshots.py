@@ -22,6 +22,7 @@ sys.path.insert(0, str(PROJECT_DIR))  # `python tests/screenshots.py` from anywh
 from elt_pipeline.cli import demo_dates  # noqa: E402
 from tests.support.browser import DagsterUi, chromium, launched_run_prefix  # noqa: E402
 from tests.support.dagster_dev import DagsterDev, running_demo  # noqa: E402
+from tests.support.orchestration import dbt_dates  # noqa: E402
 
 OUT_DIR = Path(__file__).resolve().parent / "screenshots"
 GROUPS = ["raw", "staging", "intermediate", "marts"]
@@ -33,7 +34,7 @@ def settled(demo: DagsterDev, dates: list[date]) -> bool:
     if demo.instance.get_run_ids(RunsFilter(statuses=IN_FLIGHT), limit=1):
         return False
     builds = demo.instance.get_run_records(RunsFilter(job_name="dbt_build", statuses=[DagsterRunStatus.SUCCESS]))
-    return {day.isoformat() for day in dates} <= {record.dagster_run.tags["dagster/partition"] for record in builds}
+    return {day.isoformat() for day in dates} <= set().union(*(dbt_dates(record.dagster_run.tags) for record in builds))
 
 
 def take(ui: DagsterUi, name: str) -> None:

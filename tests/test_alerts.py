@@ -17,13 +17,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from aiosmtpd.controller import Controller
+from dagster import DagsterRunStatus
 
 from elt_pipeline.definitions import build_definitions
 from elt_pipeline.defs.sensors.alerts import ALERT_SENSOR
 from elt_pipeline.lib.alerts import Alert, AlertDeliveryError, send_alert
 from elt_pipeline.settings import AlertSettings, SettingsError, load_settings
 from tests.faults.test_partition_faults import dump_text, land, without_table
-from tests.support.orchestration import IMPORT_JOB, LOAD_JOB
+from tests.support.orchestration import DBT_JOB, IMPORT_JOB, LOAD_JOB, RANGE_END_TAG, RANGE_START_TAG
 from tests.support.pipelines import pipeline_on
 
 DAY, NEXT_DAY = date(2024, 1, 1), date(2024, 1, 2)
@@ -175,3 +176,20 @@ def test_an_unreachable_destination_fails_the_delivery_naming_it(webhook):
     refused = AlertSettings(webhook_url=webhook.url.replace(str(webhook.server.server_port), "9"))
     with pytest.raises(AlertDeliveryError, match="webhook"):
         send_alert(Alert("subject", "body"), refused)
+
+
+@pytest.mark.slow
+def test_a_failed_dbt_run_over_a_range_of_dates_names_the_range(pipeline, webhook, mailbox):
+    """A sensor's dbt run over consecutive dates has no single partition: the alert names its range.
+    The run is recorded as the daemon records one whose worker died (no worker can die here)."""
+    instance = pipeline.daemon.instance
+    tags = {RANGE_START_TAG: DAY.isoformat(), RANGE_END_TAG: NEXT_DAY.isoformat()}
+    dbt_job = pipeline.defs.resolve_job_def(DBT_JOB)
+    run = instance.create_run_for_job(dbt_job, status=DagsterRunStatus.STARTED, tags=tags)
+    instance.report_run_failed(run, "run worker process 4242 no longer exists")
+
+    posted, mailed = alert_tick(pipeline, webhook, mailbox)
+
+    assert len(posted) == 1 and len(mailed) == 1
+    assert mailed[0]["Subject"] == f"Dagster run failed: {DBT_JOB} [2024-01-01...2024-01-02]"
+    assert "Run failure: run worker process 4242 no longer exists" in posted[0]["text"]

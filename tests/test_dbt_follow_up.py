@@ -12,6 +12,7 @@ import pytest
 from dagster import AssetKey, DagsterEvent, DagsterEventType, DagsterRunStatus, RunRequest
 
 from elt_pipeline.defs.partitions import dump_partition_key
+from elt_pipeline.defs.sensors.follow_up import Pending, _dbt_requests
 from tests.support.orchestration import DBT_JOB, FOLLOW_UP_SENSOR, LOAD_JOB
 from tests.support.pipelines import loaded_pipeline
 
@@ -53,14 +54,34 @@ def dbt_requests(pipeline) -> list[str]:
     return [r.partition_key for r in pipeline.daemon.tick(FOLLOW_UP_SENSOR) if r.job_name == DBT_JOB]
 
 
-def test_a_load_committed_while_dbt_of_its_date_reads_gets_another_dbt_run(pipeline):
-    reading = recorded_run(pipeline, DBT_JOB, DagsterRunStatus.STARTED, {"dagster/partition": DAY.isoformat()})
+def test_a_load_committed_while_dbt_of_its_date_reads_gets_another_dbt_run_once_that_one_ends(pipeline):
+    """Never two builds of one date at once, whatever the instance's run limits."""
+    day = DAY.isoformat()
+    reading = recorded_run(pipeline, DBT_JOB, DagsterRunStatus.STARTED, {"dagster/partition": day})
     start_step(pipeline, reading)
     load(pipeline, "shop_eu")
     try:
-        assert dbt_requests(pipeline) == [DAY.isoformat()]
+        assert dbt_requests(pipeline) == []
+        assert pipeline.daemon.skip_reasons[FOLLOW_UP_SENSOR] == (
+            f"waiting for the dbt runs that read {day} before their last load to end"
+        )
+        pipeline.daemon.instance.report_run_failed(reading)
+        assert dbt_requests(pipeline) == [day]
+        assert dbt_requests(pipeline) == []  # once
     finally:
         pipeline.daemon.instance.delete_run(reading.run_id)
+
+
+def test_dates_ready_together_are_built_by_one_run_per_span_of_consecutive_dates():
+    days = ["2024-01-01", "2024-01-02", "2024-01-04"]
+    ready = {day: Pending(loaded_at=0.0, storage_id=n) for n, day in enumerate(days)}
+    span, alone = _dbt_requests(DBT_JOB, ready)
+    assert span.partition_key is None and span.tags == {
+        "dagster/asset_partition_range_start": "2024-01-01",
+        "dagster/asset_partition_range_end": "2024-01-02",
+    }
+    assert (alone.partition_key, alone.tags) == ("2024-01-04", {})
+    assert span.run_key == "dbt-2024-01-01..2024-01-02-after-1"
 
 
 def test_a_dbt_run_that_has_not_started_reading_covers_the_load(pipeline):

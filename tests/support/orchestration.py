@@ -9,7 +9,9 @@ runs is the project's own definitions.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 from dagster import DagsterInstance, Definitions, RunRequest, build_sensor_context
 from dagster._core.execution.execute_in_process_result import ExecuteInProcessResult
@@ -17,6 +19,18 @@ from dagster._core.execution.execute_in_process_result import ExecuteInProcessRe
 IMPORT_JOB, LOAD_JOB, DBT_JOB = "import_dump", "load_raw_tables", "dbt_build"
 LANDING_SENSOR = "landed_dumps"
 FOLLOW_UP_SENSOR = "loads_and_dbt"  # import -> load -> dbt
+PARTITION_TAG = "dagster/partition"
+RANGE_START_TAG, RANGE_END_TAG = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
+
+
+def dbt_dates(tags: Mapping[str, str]) -> set[str]:
+    """The dump dates a dbt run builds, from its tags: its partition, or each date of its range."""
+    if PARTITION_TAG in tags:
+        return {tags[PARTITION_TAG]}
+    if RANGE_START_TAG not in tags:
+        return set()
+    start, end = (date.fromisoformat(tags[tag]) for tag in (RANGE_START_TAG, RANGE_END_TAG))
+    return {(start + timedelta(days=n)).isoformat() for n in range((end - start).days + 1)}
 
 
 @dataclass

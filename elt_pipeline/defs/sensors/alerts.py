@@ -4,6 +4,8 @@ and/or e-mail with its job, partition, failed steps, errors and a link to the ru
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from dagster import (
     DagsterEventType,
     DagsterInstance,
@@ -12,7 +14,12 @@ from dagster import (
     SensorDefinition,
     run_failure_sensor,
 )
-from dagster._core.storage.tags import PARTITION_NAME_TAG, WILL_RETRY_TAG
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+    PARTITION_NAME_TAG,
+    WILL_RETRY_TAG,
+)
 
 from elt_pipeline.lib.alerts import Alert, send_alert
 from elt_pipeline.settings import AlertSettings
@@ -42,7 +49,7 @@ def describe_failure(context: RunFailureSensorContext, ui_base_url: str) -> Aler
     """The alert for one failed run: job, partition, each failed step with its error, each failed
     blocking check, and the run's page in the UI."""
     run = context.dagster_run
-    partition = run.tags.get(PARTITION_NAME_TAG)
+    partition = _partitions(run.tags)
     subject = f"Dagster run failed: {run.job_name}" + (f" [{partition}]" if partition else "")
     if run.tags.get(WILL_RETRY_TAG) == "true":
         subject += " (Dagster retries it)"
@@ -78,3 +85,12 @@ def _failed_blocking_checks(instance: DagsterInstance, run_id: str) -> list[str]
         for evaluation in evaluations
         if not evaluation.passed and evaluation.blocking
     ]
+
+
+def _partitions(tags: Mapping[str, str]) -> str | None:
+    """The run's partition, or its range of partitions ("2024-01-01...2024-01-05")."""
+    if PARTITION_NAME_TAG in tags:
+        return tags[PARTITION_NAME_TAG]
+    if ASSET_PARTITION_RANGE_START_TAG in tags:
+        return f"{tags[ASSET_PARTITION_RANGE_START_TAG]}...{tags[ASSET_PARTITION_RANGE_END_TAG]}"
+    return None

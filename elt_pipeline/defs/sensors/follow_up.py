@@ -7,7 +7,10 @@ requests the load of exactly its partition by its source group's load job, all s
 the same tick.
 
 dbt follows every committed raw load: a `dbt build` of its dump date starts after the load
-committed, never zero times, and once per burst rather than once per source.
+committed, never zero times, and once per burst rather than once per source. Dates ready on the
+same tick that follow each other are built by one run over their range (one process start and
+one dbt invocation for a catch-up of many dates, each date still materialized as its own
+partition); a date alone keeps a run of its own partition.
 
 Why a sensor and not Declarative Automation (`AutomationCondition.eager()`, which Dagster
 recommends for asset-to-asset triggering): `eager()` considers only the latest time partition
@@ -21,8 +24,10 @@ instead. On each tick it
 2. keeps a date pending while an import or load of that date is in flight (a load requested on
    this tick included), or while a backfill that builds the dbt models runs (it builds them);
 3. drops a date that a dbt run covers: one that has not started reading yet, or whose dbt step
-   started after the date's last load committed;
-4. requests a dbt run for each date left.
+   started after the date's last load committed; keeps it pending while a dbt run that read it
+   before that load still runs, so two builds of one date never overlap, whatever the instance's
+   run limits;
+4. requests a dbt run for each span of consecutive dates left.
 A failed load does not hold the others back: once nothing of its date is in flight, what did
 load gets its dbt run. A load that committed but failed a blocking check that matters for the
 marts (`raw_tables.DBT_BLOCKING_CHECKS`: a partition left mixing two dumps, a table emptied) does
@@ -34,7 +39,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from dagster import (
     AssetKey,
@@ -68,6 +73,7 @@ BACKFILL_TAG = "dagster/backfill"
 WAITING = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING]
 UNFINISHED = [*WAITING, DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING]
 PUBLISH_STEP = "publish_parquet"
+COVERED, READING, MISSING = "covered", "reading", "missing"  # what dbt does with a loaded date
 PAGE = 1000
 
 
@@ -132,20 +138,27 @@ def build_follow_up_sensor(
                 context.log.warning(f"import {run.run_id} published {source!r}, a source the config lacks: not loaded")
         loading = {partition_of(request.partition_key).dump_date for request in loads}
         _mark_new_loads(instance, raw_keys, state)
-        builds, waiting, held = [], [], []
+        ready, waiting, reading, held = {}, [], [], []
         for day, load in sorted(state.pending.items()):
             if load.held:
                 held.append(f"{day} ({'; '.join(f'{what}: {why}' for what, why in sorted(load.held.items()))})")
             busy = day in loading or _in_flight(instance, day)
             if load.held or busy or _backfill_builds_dbt(instance, load.backfills, dbt_keys):
                 waiting.append(day)
-            elif not _covered(instance, day, load.loaded_at, lambda run: _builds_dbt(run, dbt_job.name, dbt_keys)):
-                run_key = f"dbt-{day}-after-{load.storage_id}"
-                builds.append(RunRequest(job_name=dbt_job.name, run_key=run_key, partition_key=day))
-        state.pending = {day: state.pending[day] for day in waiting}
+                continue
+            build = _dbt_build_of(instance, day, load.loaded_at, lambda run: _builds_dbt(run, dbt_job.name, dbt_keys))
+            if build == READING:
+                reading.append(day)
+            elif build == MISSING:
+                ready[day] = load
+        state.pending = {day: state.pending[day] for day in [*waiting, *reading]}
+        builds = _dbt_requests(dbt_job.name, ready)
         if loads or builds:
             return SensorResult(run_requests=[*loads, *builds], cursor=state.to_cursor())
-        reason = f"waiting for loads of {', '.join(waiting)} to finish" if waiting else "nothing to load or build"
+        reasons = [f"waiting for loads of {', '.join(waiting)} to finish"] if waiting else []
+        if reading:
+            reasons.append(f"waiting for the dbt runs that read {', '.join(reading)} before their last load to end")
+        reason = "; ".join(reasons) or "nothing to load or build"
         if held:
             reason = f"not building dates whose raw partitions failed blocking checks: {', '.join(held)}. {reason}"
         return SensorResult(skip_reason=SkipReason(reason), cursor=state.to_cursor())
@@ -243,22 +256,53 @@ def _backfill_builds_dbt(instance: DagsterInstance, backfill_ids: list[str], dbt
     return False
 
 
-def _covered(instance: DagsterInstance, day: str, loaded_at: float, builds_dbt: Callable[[DagsterRun], bool]) -> bool:
-    """A dbt run of `day` reads after `loaded_at`: it has not started its step yet, or started
-    it after the load committed (whatever its outcome: a failed build is for a person to see)."""
+def _dbt_build_of(
+    instance: DagsterInstance, day: str, loaded_at: float, builds_dbt: Callable[[DagsterRun], bool]
+) -> str:
+    """COVERED: a dbt run of `day` reads after `loaded_at`, because it has not started its step
+    yet or started it after the load committed (whatever its outcome: a failed build is for a
+    person to see). READING: none does, but one that read before still runs. MISSING otherwise."""
     unfinished = instance.get_runs(RunsFilter(statuses=UNFINISHED))
     recent = instance.get_runs(RunsFilter(updated_after=datetime.fromtimestamp(loaded_at, UTC)))
+    build = MISSING
     for run in {run.run_id: run for run in [*unfinished, *recent]}.values():
         if not (builds_dbt(run) and _covers(run, day)):
             continue
         if run.status in WAITING:
-            return True
+            return COVERED
         step_starts = instance.get_records_for_run(run.run_id, of_type=DagsterEventType.STEP_START, limit=1).records
-        if not step_starts:
-            return run.status in UNFINISHED  # started, still waiting for its pool slot
-        if step_starts[0].timestamp >= loaded_at:
-            return True
-    return False
+        if not step_starts and run.status in UNFINISHED:
+            return COVERED  # started, still waiting for its pool slot
+        if step_starts and step_starts[0].timestamp >= loaded_at:
+            return COVERED
+        if step_starts and run.status in UNFINISHED:
+            build = READING
+    return build
+
+
+def _dbt_requests(dbt_job: str, ready: Mapping[str, Pending]) -> list[RunRequest]:
+    """A dbt run per span of consecutive dates: a run of the partition for a date alone, a run of
+    the range (as a UI backfill launches it) for several."""
+    requests = []
+    for span in _consecutive_spans(sorted(ready)):
+        after = max(ready[day].storage_id for day in span)
+        if len(span) == 1:
+            requests.append(RunRequest(job_name=dbt_job, run_key=f"dbt-{span[0]}-after-{after}", partition_key=span[0]))
+        else:
+            tags = {RANGE_START_TAG: span[0], RANGE_END_TAG: span[-1]}
+            requests.append(RunRequest(job_name=dbt_job, run_key=f"dbt-{span[0]}..{span[-1]}-after-{after}", tags=tags))
+    return requests
+
+
+def _consecutive_spans(days: list[str]) -> list[list[str]]:
+    """Sorted ISO dates cut where a day is missing: [1, 2, 3, 5] -> [[1, 2, 3], [5]]."""
+    spans: list[list[str]] = []
+    for day in days:
+        if spans and date.fromisoformat(day) - date.fromisoformat(spans[-1][-1]) == timedelta(days=1):
+            spans[-1].append(day)
+        else:
+            spans.append([day])
+    return spans
 
 
 def _builds_dbt(run: DagsterRun, dbt_job: str, dbt_keys: set[AssetKey]) -> bool:
