@@ -17,11 +17,10 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -35,10 +34,10 @@ from elt_pipeline.lib.sample_data import SourceHistory, land_snapshot
 from elt_pipeline.lib.storage.local import LocalLanding
 from elt_pipeline.run_launcher import run_worker
 from tests.support import deploy_files
-from tests.support.dagster_dev import stop_process_group
 from tests.support.deploy_files import DEPLOY
 from tests.support.emulators import free_port
 from tests.support.postgres import running_postgres
+from tests.support.processes import Processes
 
 pytestmark = [pytest.mark.slow, pytest.mark.gcp]  # compute logs go to the GCS emulator
 
@@ -62,41 +61,17 @@ class ProductionInstance:
     root: Path
     code_port: int
     instance: DagsterInstance
-    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    processes: Processes
 
     @property
     def data(self) -> Path:
         return self.root / "data"
 
     def start(self, service: str) -> None:
-        with (self.root / "logs" / f"{service}.log").open("ab") as log:
-            self.processes[service] = subprocess.Popen(
-                vm_command(service, self.code_port, self.root / "workspace.yaml"),
-                cwd=self.root,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    def stop(self) -> None:
-        for process in self.processes.values():
-            stop_process_group(process)
+        self.processes.start(service, vm_command(service, self.code_port, self.root / "workspace.yaml"))
 
     def wait_for(self, condition: Callable[[], object], what: str, interval: float = 1):
-        deadline = time.monotonic() + TIMEOUT_SECONDS
-        while time.monotonic() < deadline:
-            for name, process in self.processes.items():
-                assert process.poll() is None, f"{name} exited waiting for {what}:\n{self.logs()}"
-            value = condition()
-            if value:
-                return value
-            time.sleep(interval)
-        raise AssertionError(f"timed out waiting for {what}:\n{self.logs()}")
-
-    def logs(self) -> str:
-        return "\n".join(
-            f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}" for log in sorted(self.root.glob("logs/*.log"))
-        )
+        return self.processes.wait_for(condition, what, TIMEOUT_SECONDS, interval)
 
     def land(self, day: date) -> dict[str, list]:
         """Land a dump of `day` once nothing runs; its rows by table."""
@@ -160,7 +135,7 @@ def production(tmp_path_factory, emulators) -> Iterator[ProductionInstance]:
     from google.cloud import storage
 
     root = tmp_path_factory.mktemp("production")
-    for folder in ("dagster_home", "data", "logs"):
+    for folder in ("dagster_home", "data"):
         (root / folder).mkdir()
     shutil.copyfile(DEPLOY / "dagster.yaml", root / "dagster_home" / "dagster.yaml")
     logs_bucket = f"logs-{os.urandom(6).hex()}"
@@ -183,13 +158,13 @@ def production(tmp_path_factory, emulators) -> Iterator[ProductionInstance]:
         assert type(instance.run_storage).__name__ == "PostgresRunStorage"
         assert type(instance.run_launcher).__name__ == "MonitoredRunLauncher"
         assert instance.run_monitoring_enabled and instance.run_retries_enabled
-        production = ProductionInstance(root, code_port, instance)
+        production = ProductionInstance(root, code_port, instance, Processes(root))
         try:
             for service in ("code-location", "daemon"):
                 production.start(service)
             yield production
         finally:
-            production.stop()
+            production.processes.stop()
 
 
 def test_a_killed_run_worker_is_failed_by_the_code_server_and_retried(production):
@@ -208,7 +183,7 @@ def test_a_run_killed_with_its_code_server_is_failed_by_run_monitoring_and_retri
     day = date(2024, 2, 2)
     tables = production.land(day)
     killed, pid = production.started_import()
-    code_server = production.processes["code-location"]
+    code_server = production.processes.running["code-location"]
     assert pid in {child.pid for child in psutil.Process(code_server.pid).children(recursive=True)}
     os.killpg(code_server.pid, signal.SIGKILL)  # the container's processes, worker included
     code_server.wait(timeout=30)

@@ -7,14 +7,11 @@ emulator flows to the marts in the BigQuery emulator."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -26,10 +23,10 @@ from tests.support.deploy_files import DEPLOY, VmContainer
 from tests.support.emulators import free_port
 from tests.support.pipelines import pipeline_on
 from tests.support.postgres import running_postgres
+from tests.support.processes import Processes
 
 SOURCE = "shop_eu"
 DUMP_DATE = date(2024, 3, 1)
-TIMEOUT_SECONDS = 900
 JOBS = {"import_dump", "load_raw_tables", "dbt_build"}  # the three stages a dump goes through
 VENV_BIN = Path(sys.executable).parent
 RUNS = """
@@ -59,48 +56,6 @@ def test_deploy_files_agree_with_each_other():
 
 def _without_workspace(command: list[str]) -> list[str]:
     return command[: command.index("-w")] if "-w" in command else command
-
-
-class Stack:
-    """The three processes, logging to files under `root`."""
-
-    def __init__(self, root: Path):
-        self.root = root
-        self.processes: dict[str, subprocess.Popen] = {}
-
-    def start(self, name: str, command: list[str], environment: dict[str, str]) -> None:
-        with (self.root / f"{name}.log").open("wb") as log:
-            self.processes[name] = subprocess.Popen(
-                command, env=environment, cwd=self.root, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
-
-    def logs(self) -> str:
-        return "\n".join(
-            f"--- {name}\n{(self.root / f'{name}.log').read_text(errors='replace')[-3000:]}" for name in self.processes
-        )
-
-    def wait_for(self, condition: Callable[[], object], what: str):
-        deadline = time.monotonic() + TIMEOUT_SECONDS
-        while time.monotonic() < deadline:
-            for name, process in self.processes.items():
-                if process.poll() is not None:
-                    raise AssertionError(f"{name} exited ({process.returncode}) waiting for {what}:\n{self.logs()}")
-            value = condition()
-            if value:
-                return value
-            time.sleep(3)
-        raise AssertionError(f"timed out waiting for {what}:\n{self.logs()}")
-
-    def stop(self) -> None:
-        for process in self.processes.values():
-            if process.poll() is None:
-                os.killpg(process.pid, 15)
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, 9)
-                process.wait(timeout=10)
 
 
 def _local_command(container: VmContainer, code_port: int, web_port: int, workspace: Path) -> list[str]:
@@ -141,7 +96,7 @@ def test_production_stack_imports_a_landed_dump_into_the_marts(tmp_path, emulato
     (tmp_path / "workspace.yaml").write_text(yaml.safe_dump(workspace))
 
     (tmp_path / "pipeline").mkdir()
-    stack = Stack(tmp_path)
+    stack = Processes(tmp_path)
     with running_postgres() as postgres, pipeline_on("gcp", tmp_path / "pipeline", [SOURCE], emulators) as pipeline:
         settings = pipeline.settings
         local_values = {  # this machine's value of every variable the VM may set

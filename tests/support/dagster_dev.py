@@ -6,14 +6,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,10 +21,8 @@ from dagster._core.execution.backfill import BulkActionStatus
 
 from elt_pipeline.lib.storage.local import LocalLanding
 from elt_pipeline.settings import PACKAGE_DIR, PROJECT_DIR
+from tests.support.processes import TIMEOUT_SECONDS, poll, stop_process_group
 
-TIMEOUT_SECONDS = 900
-# `dagster dev` gives its webserver and daemon up to 60 s each to stop after SIGTERM.
-SHUTDOWN_SECONDS = 150
 LOCATION = "elt_pipeline"
 
 LAUNCH_BACKFILL = """
@@ -74,15 +70,7 @@ class DagsterDev:
     ):
         """Poll `condition` every `interval` seconds until it returns a truthy value; fail with the
         server log otherwise."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.server.poll() is not None:
-                raise AssertionError(f"dagster dev exited while waiting for {what}:\n{self.log_tail()}")
-            value = condition()
-            if value:
-                return value
-            time.sleep(interval)
-        raise AssertionError(f"timed out waiting for {what}:\n{self.log_tail()}")
+        return poll(condition, what, {"dagster dev": self.server}, self.log_tail, timeout, interval)
 
     def log_tail(self) -> str:
         return self.log_path.read_text(errors="replace")[-5000:]
@@ -183,18 +171,3 @@ def _serving(root: Path, arguments: Callable[[str], list[str]]) -> Iterator[Dags
         yield DagsterDev(server, port, instance, data_dir, log_path)
     finally:
         stop_process_group(server)
-
-
-def stop_process_group(server: subprocess.Popen) -> None:
-    """SIGTERM the server's whole session (webserver, daemon, code server, run workers), wait for
-    its clean shutdown, then SIGKILL whatever is left of the group (or all of it, past the wait)."""
-    _signal_group(server, signal.SIGTERM)
-    with suppress(subprocess.TimeoutExpired):
-        server.wait(timeout=SHUTDOWN_SECONDS)
-    _signal_group(server, signal.SIGKILL)
-    server.wait(timeout=30)
-
-
-def _signal_group(server: subprocess.Popen, signum: int) -> None:
-    with suppress(ProcessLookupError):  # every process of the group has exited
-        os.killpg(server.pid, signum)
