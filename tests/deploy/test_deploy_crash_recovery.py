@@ -29,6 +29,7 @@ import pytest
 import yaml
 from dagster import DagsterEventType, DagsterInstance, DagsterRun, DagsterRunStatus, RunsFilter
 
+from elt_pipeline.defs.sensors.follow_up import UNFINISHED
 from elt_pipeline.lib.manifest import MANIFEST_NAME, Manifest
 from elt_pipeline.lib.sample_data import SourceHistory, land_snapshot
 from elt_pipeline.lib.storage.local import LocalLanding
@@ -45,13 +46,6 @@ SOURCE = "shop_eu"
 CUSTOMERS = 100_000  # the import lasts seconds: the worker is still running when it is killed
 TIMEOUT_SECONDS = 600
 VENV_BIN = Path(sys.executable).parent
-UNFINISHED = [
-    DagsterRunStatus.QUEUED,
-    DagsterRunStatus.NOT_STARTED,
-    DagsterRunStatus.STARTING,
-    DagsterRunStatus.STARTED,
-    DagsterRunStatus.CANCELING,
-]
 
 
 @dataclass

@@ -16,11 +16,11 @@ from datetime import date, timedelta
 from dagster import DagsterInstance, Definitions, RunRequest, build_sensor_context
 from dagster._core.execution.execute_in_process_result import ExecuteInProcessResult
 
+from elt_pipeline.defs.sensors.follow_up import PARTITION_TAG, RANGE_END_TAG, RANGE_START_TAG
+
 IMPORT_JOB, LOAD_JOB, DBT_JOB = "import_dump", "load_raw_tables", "dbt_build"
 LANDING_SENSOR = "landed_dumps"
 FOLLOW_UP_SENSOR = "loads_and_dbt"  # import -> load -> dbt
-PARTITION_TAG = "dagster/partition"
-RANGE_START_TAG, RANGE_END_TAG = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
 def dbt_dates(tags: Mapping[str, str]) -> set[str]:
