@@ -165,3 +165,20 @@ def test_owners_and_tags_come_from_the_pipeline_config_and_dbt_meta(tmp_path):
     assert labels("raw", "customers") == (["team:data-platform", *shop_owners], {"domain": "commerce", "pii": "hashed"})
     assert labels("marts", "fct_customer_features") == (["team:ml-platform"], {"ml_features": ""})
     assert labels("staging", "stg_shop__orders") == (["team:data-platform"], {})
+
+
+def test_a_local_run_process_loads_the_code_location_without_the_google_cloud_clients(tmp_path):
+    """Every run process loads the code location; locally it never talks to GCP, and importing
+    google-cloud-bigquery and -storage (pandas included) would cost each run ~0.4 s of start-up."""
+    code = (
+        "import sys\n"
+        "from elt_pipeline.definitions import build_definitions\n"
+        "from elt_pipeline.settings import load_settings\n"
+        "build_definitions(load_settings()).get_repository_def().get_all_jobs()\n"
+        "gcp = ('google.cloud.bigquery', 'google.cloud.storage', 'pandas')\n"
+        "print(sorted(name for name in gcp if name in sys.modules))"
+    )
+    env = {**os.environ, "ELT_DATA_DIR": str(tmp_path)}
+    env.pop("ELT_ENV", None)
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]", result.stderr

@@ -16,10 +16,8 @@ from pydantic import Field
 from elt_pipeline.defs.dbt.project import dbt_executable, dbt_project
 from elt_pipeline.lib.pipeline_config import PipelineConfig
 from elt_pipeline.lib.storage import Landing, ParquetStore
-from elt_pipeline.lib.storage.gcs import GcsLanding, GcsParquetStore
 from elt_pipeline.lib.storage.local import LocalLanding, LocalParquetStore
 from elt_pipeline.lib.warehouse import Warehouse
-from elt_pipeline.lib.warehouse.bigquery import BigQueryWarehouse
 from elt_pipeline.lib.warehouse.duckdb import DuckDBWarehouse
 from elt_pipeline.settings import HASH_SALT_VARIABLE, LOCAL_DEVELOPMENT_SALT, GcpSettings, LocalSettings, Settings
 
@@ -50,6 +48,8 @@ class GcsLandingResource(LandingResource):
     uri: str
 
     def open(self) -> Landing:
+        from elt_pipeline.lib.storage.gcs import GcsLanding  # google-cloud-* only where used (gcp)
+
         return GcsLanding(self.uri)
 
 
@@ -71,6 +71,8 @@ class GcsParquetStoreResource(ParquetStoreResource):
     uri: str
 
     def open(self) -> ParquetStore:
+        from elt_pipeline.lib.storage.gcs import GcsParquetStore
+
         return GcsParquetStore(self.uri)
 
 
@@ -100,6 +102,8 @@ class BigQueryWarehouseResource(WarehouseResource):
     api_endpoint: str = ""  # emulator only
 
     def open(self) -> Warehouse:
+        from elt_pipeline.lib.warehouse.bigquery import BigQueryWarehouse
+
         return BigQueryWarehouse(self.project, self.dataset, self.location, api_endpoint=self.api_endpoint or None)
 
 
