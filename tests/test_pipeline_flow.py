@@ -44,8 +44,8 @@ def test_every_dump_is_imported_loaded_and_built_once(pipeline):
     partitions = len(pipeline.sources) * len(DATES)
     assert len(pipeline.first_requests) == partitions
     assert all(r.tags["elt/dump_uri"].endswith(".sql.gz") for r in pipeline.first_requests)
-    # dbt: once, over both dates (ready on the same tick)
-    assert daemon.runs == {IMPORT_JOB: partitions, LOAD_JOB: partitions, DBT_JOB: 1}
+    # imported together, loaded by one run over their range; dbt once, over both dates (ready on the same tick)
+    assert daemon.runs == {IMPORT_JOB: partitions, LOAD_JOB: 1, DBT_JOB: 1}
     (build,) = daemon.instance.get_runs(RunsFilter(job_name=DBT_JOB))
     assert dbt_dates(build.tags) == {day.isoformat() for day in DATES}
     assert daemon.tick_landing_sensor() == []  # nothing new: no second import
@@ -141,8 +141,8 @@ def test_a_reuploaded_dump_updates_exactly_its_partition_and_its_date(pipeline):
 
 
 def test_reloading_a_range_and_one_dbt_run_over_it_change_nothing(pipeline):
-    """What a backfill of raw + dbt over [DATES[0], DATES[-1]] runs: a load per (date, source)
-    and one dbt run over the whole date range."""
+    """What a backfill of raw + dbt over [DATES[0], DATES[-1]] runs: one load run over every
+    (date, source) and one dbt run over the whole date range."""
     instance = pipeline.daemon.instance
     keys = [dump_partition_key(source, day.isoformat()) for day in DATES for source in pipeline.sources]
 
@@ -155,8 +155,13 @@ def test_reloading_a_range_and_one_dbt_run_over_it_change_nothing(pipeline):
     before = {table: materializations(table) for table in RAW_TABLES}
     contents_before = pipeline.table_contents()
     load = pipeline.defs.resolve_job_def(LOAD_JOB)
-    for key in keys:
-        assert load.execute_in_process(partition_key=key, instance=instance).success
+    sources = load.partitions_def.get_partitions_def_for_dimension("source_db").get_partition_keys()
+    first, last = (
+        dump_partition_key(sources[0], DATES[0].isoformat()),
+        dump_partition_key(sources[-1], DATES[-1].isoformat()),
+    )
+    bounds = {"dagster/asset_partition_range_start": str(first), "dagster/asset_partition_range_end": str(last)}
+    assert load.execute_in_process(instance=instance, tags=bounds).success
     dbt = pipeline.defs.resolve_job_def(DBT_JOB).execute_in_process(
         instance=instance,
         tags={

@@ -5,7 +5,9 @@ for another: `lib/raw_names.py`), a group's all computed by one subsettable step
 partition's tables load in one process while any single table can be rematerialized.
 """
 
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from dagster import (
     AssetCheckResult,
@@ -13,9 +15,10 @@ from dagster import (
     AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
+    AssetMaterialization,
     AssetSpec,
+    BackfillPolicy,
     Failure,
-    MaterializeResult,
     MetadataValue,
     MultiPartitionsDefinition,
     TableColumn,
@@ -51,6 +54,7 @@ NOT_EMPTIED_CHECK = "not_emptied"
 COLUMNS_LISTED_CHECK = "columns_listed"
 # Blocking checks whose failure holds the dump date back from dbt (`loads_and_dbt`).
 DBT_BLOCKING_CHECKS = (ROW_COUNT_CHECK, CONSISTENT_CHECK, NOT_EMPTIED_CHECK)
+PARTITION_METADATA = "partition"  # of a check result: a range run combines its partitions' results
 HELD_BACK_METADATA = "dbt_held_back_by"  # the blocking checks that failed ("" when none)
 INCONSISTENT_NOTE = (
     "a later table of this partition failed to load: the partition mixes two dumps; dbt does not "
@@ -144,44 +148,115 @@ def build_raw_tables(group: str, members: SourceGroup, settings: Settings, parti
         can_subset=True,
         pool=WAREHOUSE_POOL,
         retry_policy=TRANSIENT_RETRY,
+        # A backfill (or the follow-up sensor's catch-up) loads its partitions in one run: one
+        # process start for many small partitions, each still replaced and materialized alone.
+        backfill_policy=BackfillPolicy.single_run(),
     )
     def raw_tables(
         context: AssetExecutionContext, parquet: ParquetStoreResource, warehouse: WarehouseResource
-    ) -> Iterator[MaterializeResult | AssetCheckResult]:
-        """Validate every selected table (listed, readable, compatible), then replace the
-        partition of all of them; a partial replace is reported inconsistent, then fails."""
-        partition = partition_of(context.partition_key)
-        store = parquet.open()
-        manifest = _read_manifest(store, partition)
-        target = warehouse.open()
+    ) -> Iterator[AssetMaterialization | AssetCheckResult]:
+        """Load each partition of the run (one, or a range): validate every selected table, then
+        replace the partition of all of them; a partial replace is reported inconsistent. A
+        failed partition leaves the others loaded; the run then fails naming it."""
+        store, target = parquet.open(), warehouse.open()
         tables = {raw_table_name(group, key.path[-1]): key for key in sorted(context.selected_asset_keys)}
-        listed = {name: _listed_table(members, manifest, key.path[-1]) for name, key in tables.items()}
-        staged = {name: _staged(store, partition, entry) for name, entry in listed.items()}
-        previous = {name: target.previous_row_count(name, partition) for name in tables}
-
-        def reported(name: str, result: LoadResult, consistent: bool) -> Iterator[MaterializeResult | AssetCheckResult]:
-            yield from _reported(
-                target, partition, manifest, listed[name], result, previous[name], name, tables[name], consistent
-            )
-
-        try:
-            loaded = target.replace_partitions(partition, staged, loading=_import_version(manifest))
-        except (SchemaDriftError, StaleImport) as error:
-            raise Failure(str(error), allow_retries=False) from error
-        except PartialReplace as partial:
-            context.log.error(str(partial))
-            for name, result in partial.replaced.items():
-                yield from reported(name, result, False)
-            raise
-        for name, result in loaded.items():
-            yield from reported(name, result, True)
+        checks: dict[tuple[AssetKey, str], list[AssetCheckResult]] = defaultdict(list)
+        failed: dict[str, Exception] = {}
+        for partition_key in context.partition_keys:
+            try:
+                for event in _load_partition(context, store, target, members, tables, partition_key):
+                    if isinstance(event, AssetCheckResult):
+                        checks[event.asset_key, event.check_name].append(event)
+                    else:
+                        yield event
+            except Exception as error:  # the next partitions still load; the run fails at the end
+                failed[partition_key] = error
+                if len(context.partition_keys) > 1:
+                    context.log.error(f"{partition_key}: not loaded: {error}")
+        for results in checks.values():  # a check has one result per run
+            yield results[0] if len(results) == 1 else _combined(results)
+        if failed:
+            raise _run_failure(failed)
 
     return raw_tables
 
 
+def _load_partition(
+    context: AssetExecutionContext,
+    store: ParquetStore,
+    target: Warehouse,
+    members: SourceGroup,
+    tables: dict[str, AssetKey],
+    partition_key: str,
+) -> Iterator[AssetMaterialization | AssetCheckResult]:
+    """Replace one partition of `tables` (warehouse name -> asset key) all at once; its
+    materializations, then its check results (each naming its partition)."""
+    partition = partition_of(partition_key)
+    manifest = _read_manifest(store, partition)
+    listed = {name: _listed_table(members, manifest, key.path[-1]) for name, key in tables.items()}
+    staged = {name: _staged(store, partition, entry) for name, entry in listed.items()}
+    previous = {name: target.previous_row_count(name, partition) for name in tables}
+
+    def reported(name: str, result: LoadResult, consistent: bool) -> Iterator[AssetMaterialization | AssetCheckResult]:
+        yield from _reported(
+            target, partition_key, manifest, listed[name], result, previous[name], name, tables[name], consistent
+        )
+
+    try:
+        loaded = target.replace_partitions(partition, staged, loading=_import_version(manifest))
+    except (SchemaDriftError, StaleImport) as error:
+        raise Failure(str(error), allow_retries=False) from error
+    except PartialReplace as partial:
+        context.log.error(str(partial))
+        for name, result in partial.replaced.items():
+            yield from reported(name, result, False)
+        raise
+    for name, result in loaded.items():
+        yield from reported(name, result, True)
+
+
+def _combined(results: list[AssetCheckResult]) -> AssetCheckResult:
+    """One result of a check over the partitions of a range run: passed when every partition
+    passed; its metadata names the partitions that did not, with their figures."""
+    first = results[0]
+    failing = {
+        result.metadata[PARTITION_METADATA].value: {
+            name: value.value for name, value in result.metadata.items() if name != PARTITION_METADATA
+        }
+        for result in results
+        if not result.passed
+    }
+    return AssetCheckResult(
+        asset_key=first.asset_key,
+        check_name=first.check_name,
+        passed=not failing,
+        severity=first.severity,
+        description=(
+            f"failed for {len(failing)} of {len(results)} partitions: {', '.join(sorted(failing))}"
+            if failing
+            else f"passed for each of the run's {len(results)} partitions"
+        ),
+        metadata={"partitions": len(results), "failed_partitions": MetadataValue.json(failing)},
+    )
+
+
+def _run_failure(failed: dict[str, Exception]) -> Exception:
+    """The error that ends a run whose partitions failed: a single one as it was raised (so a
+    transient error is retried); several in one Failure, retried if any of them may be."""
+    if len(failed) == 1:
+        return next(iter(failed.values()))
+    retryable = any(not isinstance(error, Failure) or error.allow_retries for error in failed.values())
+    lines = "\n".join(f"- {key}: {error}" for key, error in sorted(failed.items()))
+    return Failure(
+        f"{len(failed)} partitions not loaded (the run's other partitions were):\n{lines}",
+        metadata={"failed_partitions": ", ".join(sorted(failed))},
+        allow_retries=retryable,
+    )
+
+
 def _reported(
     target: Warehouse,
-    partition: Partition,
+    partition_key: str,
     manifest: Manifest,
     listed: TableManifest | None,
     loaded: LoadResult,
@@ -189,12 +264,12 @@ def _reported(
     table: str,
     key: AssetKey,
     consistent: bool,
-) -> Iterator[MaterializeResult | AssetCheckResult]:
+) -> Iterator[AssetMaterialization | AssetCheckResult]:
     """The materialization of one replaced warehouse `table` (asset `key`) and its checks."""
-    rows = target.partition_row_count(table, partition)
-    checks = _check_results(key, listed, loaded, rows, previous_rows, consistent)
+    rows = target.partition_row_count(table, partition_of(partition_key))
+    checks = _check_results(key, partition_key, listed, loaded, rows, previous_rows, consistent)
     failed = [check.check_name for check in checks if not check.passed and check.check_name in DBT_BLOCKING_CHECKS]
-    yield _materialization(key, target.qualified_name(table), manifest, listed, loaded, rows, failed)
+    yield _materialization(key, partition_key, target.qualified_name(table), manifest, listed, loaded, rows, failed)
     yield from checks
 
 
@@ -240,16 +315,18 @@ def _staged(store: ParquetStore, partition: Partition, listed: TableManifest | N
 
 def _materialization(
     key: AssetKey,
+    partition_key: str,
     table_name: str,
     manifest: Manifest,
     listed: TableManifest | None,
     loaded: LoadResult,
     rows: int,
     failed_checks: list[str],
-) -> MaterializeResult:
+) -> AssetMaterialization:
     dump_uri = manifest.dump_uri
-    return MaterializeResult(
+    return AssetMaterialization(
         asset_key=key,
+        partition=partition_key,
         metadata={
             "dagster/row_count": rows,
             "dagster/table_name": table_name,
@@ -284,6 +361,7 @@ def _column_schema(loaded: LoadResult, listed: TableManifest | None) -> TableSch
 
 def _check_results(
     key: AssetKey,
+    partition_key: str,
     listed: TableManifest | None,
     loaded: LoadResult,
     rows: int,
@@ -292,37 +370,43 @@ def _check_results(
 ) -> list[AssetCheckResult]:
     manifest_rows = listed.row_count if listed else 0
     emptied = listed is not None and rows == 0 and bool(previous_rows)
+
+    def about(**figures: Any) -> dict[str, Any]:
+        return {PARTITION_METADATA: partition_key, **figures}
+
     return [
         AssetCheckResult(
             asset_key=key,
             check_name=ROW_COUNT_CHECK,
             passed=rows == manifest_rows,
-            metadata={"warehouse_rows": rows, "manifest_rows": manifest_rows},
+            metadata=about(warehouse_rows=rows, manifest_rows=manifest_rows),
         ),
         AssetCheckResult(
             asset_key=key,
             check_name=CONSISTENT_CHECK,
             passed=consistent,
-            metadata={"note": "every table of the partition holds this dump" if consistent else INCONSISTENT_NOTE},
+            metadata=about(note="every table of the partition holds this dump" if consistent else INCONSISTENT_NOTE),
         ),
         AssetCheckResult(
             asset_key=key,
             check_name=NOT_EMPTIED_CHECK,
             passed=not emptied,
-            metadata={"warehouse_rows": rows, "previous_dump_rows": previous_rows if previous_rows is not None else -1},
+            metadata=about(warehouse_rows=rows, previous_dump_rows=previous_rows if previous_rows is not None else -1),
         ),
         AssetCheckResult(
             asset_key=key,
             check_name=SCHEMA_CHECK,
             passed=not (loaded.added_columns or loaded.absent_columns),
             severity=AssetCheckSeverity.WARN,
-            metadata={"added_columns": loaded.added_columns, "absent_columns": loaded.absent_columns},
+            metadata=about(added_columns=loaded.added_columns, absent_columns=loaded.absent_columns),
         ),
-        _columns_listed(key, listed),
+        _columns_listed(key, listed, about),
     ]
 
 
-def _columns_listed(key: AssetKey, listed: TableManifest | None) -> AssetCheckResult:
+def _columns_listed(
+    key: AssetKey, listed: TableManifest | None, about: Callable[..., dict[str, Any]]
+) -> AssetCheckResult:
     """Warn about columns the column policy does not list, naming what the import did with each."""
     unlisted = listed.unlisted_columns if listed else {}
     return AssetCheckResult(
@@ -336,5 +420,5 @@ def _columns_listed(key: AssetKey, listed: TableManifest | None) -> AssetCheckRe
             if unlisted
             else "every column of the dump is listed in the pipeline config (or the table has no column policy)"
         ),
-        metadata={"unlisted_columns": MetadataValue.json(unlisted)},
+        metadata=about(unlisted_columns=MetadataValue.json(unlisted)),
     )

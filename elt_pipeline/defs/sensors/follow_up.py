@@ -3,8 +3,10 @@ of the event log, so a dump date is never built while one of its imports or load
 two steps.
 
 Loads: every import that published Parquet (an import of a superseded dump publishes nothing)
-requests the load of exactly its partition by its source group's load job, all such imports on
-the same tick.
+gets a load of its partition by its source group's load job. Partitions imported while a run of
+that job has not started loading yet wait for it to start, then load together: one run per block
+of consecutive dates x adjacent sources (a range run, as a UI backfill launches one; each
+partition still replaced and materialized alone), a run of its own for a partition alone.
 
 dbt follows every committed raw load: a `dbt build` of its dump date starts after the load
 committed, never zero times, and once per burst rather than once per source. Dates ready on the
@@ -27,7 +29,8 @@ instead. On each tick it
    started after the date's last load committed; keeps it pending while a dbt run that read it
    before that load still runs, so two builds of one date never overlap, whatever the instance's
    run limits;
-4. requests a dbt run for each span of consecutive dates left.
+4. requests a dbt run for each span of consecutive dates left, unless a dbt run has not started
+   its build yet: the dates then join the run requested once it has.
 A failed load does not hold the others back: once nothing of its date is in flight, what did
 load gets its dbt run. A load that committed but failed a blocking check that matters for the
 marts (`raw_tables.DBT_BLOCKING_CHECKS`: a partition left mixing two dumps, a table emptied) does
@@ -36,7 +39,9 @@ hold its date back, until a later materialization of the same table and partitio
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -62,7 +67,7 @@ from dagster import (
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 from dagster._core.execution.backfill import BulkActionStatus
 
-from elt_pipeline.defs.partitions import DATE_DIMENSION, partition_of
+from elt_pipeline.defs.partitions import DATE_DIMENSION, dump_partition_key, partition_of
 from elt_pipeline.defs.raw_tables import HELD_BACK_METADATA
 
 PARTITION_TAG = "dagster/partition"
@@ -94,16 +99,25 @@ class FollowUpState:
     imports_after: int | None = None  # storage id of the last import success read
     loads_after: int | None = None  # storage id of the last raw materialization read
     pending: dict[str, Pending] = field(default_factory=dict)
+    # partition key -> the import that published it, waiting for its load job's queued run to start
+    to_load: dict[str, str] = field(default_factory=dict)
 
     def to_cursor(self) -> str:
         pending = {day: asdict(load) for day, load in self.pending.items()}
-        return json.dumps({"imports_after": self.imports_after, "loads_after": self.loads_after, "pending": pending})
+        return json.dumps(
+            {
+                "imports_after": self.imports_after,
+                "loads_after": self.loads_after,
+                "pending": pending,
+                "to_load": self.to_load,
+            }
+        )
 
     @classmethod
     def from_cursor(cls, cursor: str | None) -> FollowUpState:
         raw = json.loads(cursor) if cursor else {}
         pending = {day: Pending(**value) for day, value in raw.get("pending", {}).items()}
-        return cls(raw.get("imports_after"), raw.get("loads_after"), pending)
+        return cls(raw.get("imports_after"), raw.get("loads_after"), pending, raw.get("to_load", {}))
 
 
 def build_follow_up_sensor(
@@ -113,8 +127,9 @@ def build_follow_up_sensor(
     raw_keys: set[AssetKey],
     dbt_keys: set[AssetKey],
 ):
-    """`load_jobs`: source name -> the load job of its group."""
+    """`load_jobs`: source name -> the load job of its group, in the order of the group's sources."""
     jobs = {job.name: job for job in load_jobs.values()}
+    sources_of = {name: [source for source, job in load_jobs.items() if job.name == name] for name in jobs}
 
     @sensor(
         name="loads_and_dbt",
@@ -129,35 +144,52 @@ def build_follow_up_sensor(
     def loads_and_dbt(context: SensorEvaluationContext) -> SensorResult:
         instance = context.instance
         state = FollowUpState.from_cursor(context.cursor)
-        loads = []
         for run in _new_published_imports(instance, import_job.name, state):
             source = partition_of(run.tags[PARTITION_TAG]).source_db
             if source in load_jobs:
-                loads.append(_load_request(load_jobs[source].name, run))
+                state.to_load[run.tags[PARTITION_TAG]] = run.run_id
             else:
                 context.log.warning(f"import {run.run_id} published {source!r}, a source the config lacks: not loaded")
-        loading = {partition_of(request.partition_key).dump_date for request in loads}
+        unfinished = instance.get_runs(RunsFilter(statuses=UNFINISHED))
+        not_started = {  # load or dbt job -> one of its runs that has not started its step yet
+            run.job_name: run.run_id
+            for run in unfinished
+            if run.job_name in [*jobs, dbt_job.name] and not _step_started(instance, run)
+        }
+        loads, loading = [], {partition_of(key).dump_date for key in state.to_load}
+        for job_name, sources in sources_of.items():
+            imports = {key: run_id for key, run_id in state.to_load.items() if partition_of(key).source_db in sources}
+            if imports and job_name not in not_started:
+                loads.extend(_load_requests(job_name, imports, sources))
+                state.to_load = {key: run_id for key, run_id in state.to_load.items() if key not in imports}
         _mark_new_loads(instance, raw_keys, state)
         ready, waiting, reading, held = {}, [], [], []
         for day, load in sorted(state.pending.items()):
             if load.held:
                 held.append(f"{day} ({'; '.join(f'{what}: {why}' for what, why in sorted(load.held.items()))})")
-            busy = day in loading or _in_flight(instance, day)
+            busy = day in loading or any(_imports_or_loads(run, day) for run in unfinished)
             if load.held or busy or _backfill_builds_dbt(instance, load.backfills, dbt_keys):
                 waiting.append(day)
                 continue
-            build = _dbt_build_of(instance, day, load.loaded_at, lambda run: _builds_dbt(run, dbt_job.name, dbt_keys))
+            build = _dbt_build_of(
+                instance, unfinished, day, load.loaded_at, lambda run: _builds_dbt(run, dbt_job.name, dbt_keys)
+            )
             if build == READING:
                 reading.append(day)
             elif build == MISSING:
                 ready[day] = load
-        state.pending = {day: state.pending[day] for day in [*waiting, *reading]}
-        builds = _dbt_requests(dbt_job.name, ready)
+        queued_build = not_started.get(dbt_job.name)
+        state.pending = {day: state.pending[day] for day in [*waiting, *reading, *(ready if queued_build else [])]}
+        builds = [] if queued_build else _dbt_requests(dbt_job.name, ready)
         if loads or builds:
             return SensorResult(run_requests=[*loads, *builds], cursor=state.to_cursor())
         reasons = [f"waiting for loads of {', '.join(waiting)} to finish"] if waiting else []
         if reading:
             reasons.append(f"waiting for the dbt runs that read {', '.join(reading)} before their last load to end")
+        if state.to_load:
+            reasons.append(f"{', '.join(sorted(state.to_load))} will load together once the queued load run starts")
+        if ready:
+            reasons.append(f"{', '.join(ready)} will join the dbt run after {queued_build}, which has not started yet")
         reason = "; ".join(reasons) or "nothing to load or build"
         if held:
             reason = f"not building dates whose raw partitions failed blocking checks: {', '.join(held)}. {reason}"
@@ -166,9 +198,50 @@ def build_follow_up_sensor(
     return loads_and_dbt
 
 
-def _load_request(load_job: str, published_import: DagsterRun) -> RunRequest:
-    partition = published_import.tags[PARTITION_TAG]
-    return RunRequest(job_name=load_job, run_key=f"load-after-{published_import.run_id}", partition_key=partition)
+def _load_requests(load_job: str, imports: Mapping[str, str], sources: list[str]) -> list[RunRequest]:
+    """Loads of the imported partitions (key -> import run id) of a group (`sources` in its
+    partition order): one run per block of consecutive dates x adjacent sources with that span,
+    the partition's own run for a block of one."""
+    spans: dict[tuple[str, str], list[str]] = defaultdict(list)  # (first, last date) -> its sources
+    for source in sources:
+        days = sorted(partition_of(key).dump_date for key in imports if partition_of(key).source_db == source)
+        for span in _consecutive_spans(days):
+            spans[span[0], span[-1]].append(source)
+    requests = []
+    for (first, last), block_sources in spans.items():
+        for block in _adjacent(block_sources, sources):
+            start, end = str(dump_partition_key(block[0], first)), str(dump_partition_key(block[-1], last))
+            covered = sorted(run_id for key, run_id in imports.items() if _in_block(key, block, first, last))
+            run_key = f"load-{start}..{end}-after-{hashlib.sha1(' '.join(covered).encode()).hexdigest()[:16]}"
+            if start == end:
+                requests.append(RunRequest(job_name=load_job, run_key=run_key, partition_key=start))
+            else:
+                tags = {RANGE_START_TAG: start, RANGE_END_TAG: end}
+                requests.append(RunRequest(job_name=load_job, run_key=run_key, tags=tags))
+    return requests
+
+
+def _in_block(partition_key: str, sources: list[str], first: str, last: str) -> bool:
+    partition = partition_of(partition_key)
+    return partition.source_db in sources and first <= partition.dump_date <= last
+
+
+def _adjacent(subset: list[str], order: list[str]) -> list[list[str]]:
+    """`subset` (in `order`) cut where it skips a member of `order`: a, b, d of a..d -> [a, b], [d]."""
+    blocks: list[list[str]] = []
+    for item in subset:
+        if blocks and order.index(item) == order.index(blocks[-1][-1]) + 1:
+            blocks[-1].append(item)
+        else:
+            blocks.append([item])
+    return blocks
+
+
+def _step_started(instance: DagsterInstance, run: DagsterRun) -> bool:
+    """The run has started a step (a run waiting in the queue or for its pool slot has not)."""
+    if run.status in WAITING:
+        return False
+    return bool(instance.get_records_for_run(run.run_id, of_type=DagsterEventType.STEP_START, limit=1).records)
 
 
 def _new_published_imports(instance: DagsterInstance, import_job: str, state: FollowUpState) -> list[DagsterRun]:
@@ -238,9 +311,12 @@ def _track_held(pending: Pending, what: str, record: EventLogRecord) -> None:
         pending.held.pop(what, None)
 
 
-def _in_flight(instance: DagsterInstance, day: str) -> bool:
-    """An import or load of this dump date (any source) is queued or running."""
-    return bool(instance.get_run_ids(RunsFilter(statuses=UNFINISHED, tags={DATE_TAG: day}), limit=1))
+def _imports_or_loads(run: DagsterRun, day: str) -> bool:
+    """The run imports or loads a partition of this dump date: its own, or one of its range."""
+    if run.tags.get(DATE_TAG) == day:
+        return True
+    start, end = run.tags.get(RANGE_START_TAG, ""), run.tags.get(RANGE_END_TAG, "")
+    return "|" in start and partition_of(start).dump_date <= day <= partition_of(end).dump_date
 
 
 def _backfill_builds_dbt(instance: DagsterInstance, backfill_ids: list[str], dbt_keys: set[AssetKey]) -> bool:
@@ -257,12 +333,15 @@ def _backfill_builds_dbt(instance: DagsterInstance, backfill_ids: list[str], dbt
 
 
 def _dbt_build_of(
-    instance: DagsterInstance, day: str, loaded_at: float, builds_dbt: Callable[[DagsterRun], bool]
+    instance: DagsterInstance,
+    unfinished: list[DagsterRun],
+    day: str,
+    loaded_at: float,
+    builds_dbt: Callable[[DagsterRun], bool],
 ) -> str:
     """COVERED: a dbt run of `day` reads after `loaded_at`, because it has not started its step
     yet or started it after the load committed (whatever its outcome: a failed build is for a
     person to see). READING: none does, but one that read before still runs. MISSING otherwise."""
-    unfinished = instance.get_runs(RunsFilter(statuses=UNFINISHED))
     recent = instance.get_runs(RunsFilter(updated_after=datetime.fromtimestamp(loaded_at, UTC)))
     build = MISSING
     for run in {run.run_id: run for run in [*unfinished, *recent]}.values():

@@ -61,7 +61,8 @@ def build_landed_dump_sensor(config: PipelineConfig, import_job: JobDefinition):
                 run_config={"ops": {"fetch_dump": {"config": {"key": landed.key, "version": landed.version}}}},
                 tags={"elt/dump_uri": landed.uri},
             )
-            for landed, dump_path in discovery.dumps
+            # Oldest date first, every source: a catch-up completes (and builds) date after date.
+            for landed, dump_path in sorted(discovery.dumps, key=lambda dump: (dump[1].dump_date, dump[1].source_db))
         ]
         cursor = discovery.state.to_cursor()
         if requests:
