@@ -30,13 +30,20 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(PROJECT_DIR))
 
-from dagster import DagsterEventType, DagsterRunStatus, RunsFilter  # noqa: E402
+from dagster import (  # noqa: E402
+    DagsterEventType,
+    DagsterRunStatus,
+    MultiPartitionsDefinition,
+    PartitionKeyRange,
+    RunsFilter,
+)
 
+from elt_pipeline.defs.partitions import dump_partitions  # noqa: E402
 from elt_pipeline.lib.pipeline_config import load_pipeline_config  # noqa: E402
 from elt_pipeline.lib.sample_data import seed_landing  # noqa: E402
 from elt_pipeline.settings import load_settings  # noqa: E402
 from tests.support.dagster_dev import DagsterDev, running_dagster_dev  # noqa: E402
-from tests.support.orchestration import PARTITION_TAG, dbt_dates  # noqa: E402
+from tests.support.orchestration import PARTITION_TAG, RANGE_END_TAG, RANGE_START_TAG, dbt_dates  # noqa: E402
 
 FIRST_DATE = date(2024, 1, 1)
 STAGES = {"import_dump": "import", "load_raw_tables": "load", "dbt_build": "dbt"}
@@ -81,8 +88,9 @@ def wait_for_marts(dev: DagsterDev, days: list[str], since: float) -> float:
     return dev.wait_for(built, f"marts of {len(days)} dates", timeout=6 * 3600)
 
 
-def run_timings(dev: DagsterDev, since: float) -> list[dict]:
-    """One row per run created after `since`: stage, partition, created, first step start, work, end."""
+def run_timings(dev: DagsterDev, since: float, partitions: MultiPartitionsDefinition) -> list[dict]:
+    """One row per run created after `since`: stage, partitions (imports, loads) or dates (dbt),
+    created, first step start, work, end."""
     rows = []
     for record in dev.instance.get_run_records(RunsFilter(created_after=None)):
         run = record.dagster_run
@@ -103,8 +111,8 @@ def run_timings(dev: DagsterDev, since: float) -> list[dict]:
         rows.append(
             {
                 "stage": STAGES[run.job_name],
-                "partition": run.tags.get(PARTITION_TAG, ""),
-                "dates": sorted(dbt_dates(run.tags)),
+                "partitions": dump_partitions_of(run.tags, partitions) if run.job_name != "dbt_build" else [],
+                "dates": sorted(dbt_dates(run.tags)) if run.job_name == "dbt_build" else [],
                 "created": created,
                 "first_step": first_step or record.end_time,
                 "last_step": last_step or record.end_time,
@@ -115,23 +123,34 @@ def run_timings(dev: DagsterDev, since: float) -> list[dict]:
     return rows
 
 
+def dump_partitions_of(tags: dict[str, str], partitions: MultiPartitionsDefinition) -> list[str]:
+    """The (date, source) partitions an import or load run covers: its own, or its range's."""
+    if PARTITION_TAG in tags:
+        return [tags[PARTITION_TAG]]
+    bounds = PartitionKeyRange(tags[RANGE_START_TAG], tags[RANGE_END_TAG])
+    return [str(key) for key in partitions.get_partition_keys_in_range(bounds)]
+
+
 def stage_report(rows: list[dict], landed_at: float) -> dict[str, dict[str, float]]:
-    """Sum per stage of work, run overhead and the sensor wait before each run."""
-    imports_end = {row["partition"]: row["end"] for row in rows if row["stage"] == "import"}
+    """Sum per stage of work, run overhead and the sensor wait before each run (from the end of
+    the last import of its partitions, or of the last load of its dates)."""
+    imports_end = {row["partitions"][0]: row["end"] for row in rows if row["stage"] == "import"}
     loads_end: dict[str, float] = defaultdict(float)
     for row in rows:
-        if row["stage"] == "load":
-            loads_end[row["partition"].split("|")[0]] = max(loads_end[row["partition"].split("|")[0]], row["end"])
+        for partition in row["partitions"] if row["stage"] == "load" else []:
+            day = partition.split("|")[0]
+            loads_end[day] = max(loads_end[day], row["end"])
     report: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for row in rows:
         stage = report[row["stage"]]
         stage["runs"] += 1
+        stage["partitions"] += len(row["partitions"] or row["dates"])
         stage["work"] += row["work"]
         stage["start"] += row["first_step"] - row["created"]
         stage["steps_gap_and_end"] += (row["end"] - row["created"]) - (row["first_step"] - row["created"]) - row["work"]
         previous = {
             "import": landed_at,
-            "load": imports_end.get(row["partition"], row["created"]),
+            "load": max((imports_end.get(key, row["created"]) for key in row["partitions"]), default=row["created"]),
             "dbt": max((loads_end.get(day, row["created"]) for day in row["dates"]), default=row["created"]),
         }[row["stage"]]
         stage["sensor_wait"] += max(0.0, row["created"] - previous)
@@ -142,15 +161,18 @@ def print_report(title: str, rows: list[dict], landed_at: float, done_at: float,
     minutes = (done_at - landed_at) / 60
     print(f"\n== {title}: {partitions} partitions, landing -> last marts {done_at - landed_at:.1f} s")
     print(f"   {partitions / minutes:.2f} partitions per minute")
-    print(f"   {'stage':<7}{'runs':>5}{'work s':>9}{'queued->step s':>16}{'step gaps+end s':>17}{'sensor wait s':>15}")
+    print(
+        f"   {'stage':<7}{'runs':>5}{'covering':>9}{'work s':>9}{'queued->step s':>16}{'step gaps+end s':>17}"
+        f"{'sensor wait s':>15}"
+    )
     total_work = total_overhead = 0.0
     for stage_name, stage in stage_report(rows, landed_at).items():
         overhead = stage["start"] + stage["steps_gap_and_end"] + stage["sensor_wait"]
         total_work += stage["work"]
         total_overhead += overhead
         print(
-            f"   {stage_name:<7}{int(stage['runs']):>5}{stage['work']:>9.1f}{stage['start']:>16.1f}"
-            f"{stage['steps_gap_and_end']:>17.1f}{stage['sensor_wait']:>15.1f}"
+            f"   {stage_name:<7}{int(stage['runs']):>5}{int(stage['partitions']):>9}{stage['work']:>9.1f}"
+            f"{stage['start']:>16.1f}{stage['steps_gap_and_end']:>17.1f}{stage['sensor_wait']:>15.1f}"
         )
     ratio = total_overhead / total_work if total_work else float("inf")
     print(f"   summed over runs: work {total_work:.1f} s, Dagster overhead {total_overhead:.1f} s ({ratio:.2f} x work)")
@@ -178,19 +200,21 @@ def main() -> int:
     root = Path(args.workdir or tempfile.mkdtemp(prefix="bench-pipeline-"))
     os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     print(f"load before: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
-    sources = load_pipeline_config(load_settings().pipeline_config_path).source_names
+    config = load_pipeline_config(load_settings().pipeline_config_path)
+    sources, partitions = config.source_names, dump_partitions(config)
     days = [FIRST_DATE + timedelta(days=n) for n in range(args.dates)]
     with running_dagster_dev(root) as dev:
         wait_for_sensors(dev)
         landed_at = time.time()
         seed_landing(dev.landing, sources, days)
         done_at = wait_for_marts(dev, [day.isoformat() for day in days], landed_at)
-        print_report("backfill", run_timings(dev, landed_at), landed_at, done_at, len(days) * len(sources))
+        timings = run_timings(dev, landed_at, partitions)
+        print_report("backfill", timings, landed_at, done_at, len(days) * len(sources))
         one_day = FIRST_DATE + timedelta(days=args.dates)
         one_landed_at = time.time()
         seed_landing(dev.landing, sources[:1], [one_day])
         one_done_at = wait_for_marts(dev, [one_day.isoformat()], one_landed_at)
-        print_report("one more dump", run_timings(dev, one_landed_at), one_landed_at, one_done_at, 1)
+        print_report("one more dump", run_timings(dev, one_landed_at, partitions), one_landed_at, one_done_at, 1)
     print(f"load after: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
     return 0
 
