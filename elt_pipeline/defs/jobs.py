@@ -1,9 +1,7 @@
 """Asset jobs: load dump partitions (one, or a range) into a source group's raw tables; `dbt build` dump dates.
 
 Both run their single step in the run's own process (`in_process_executor`): no second
-process start per run. The step still claims a slot of its `warehouse` pool first. Their runs
-leave the queue before imports queued earlier (`dagster/priority`): a catch-up loads and builds
-what it has imported while it imports the rest, instead of after every import.
+process start per run. The step still claims a slot of its `warehouse` pool first.
 """
 
 from __future__ import annotations
@@ -12,8 +10,6 @@ from dagster import AssetsDefinition, AssetSelection, define_asset_job, in_proce
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 from elt_pipeline.lib.pipeline_config import DEFAULT_GROUP
-
-AHEAD_OF_IMPORTS = {"dagster/priority": "1"}  # imports run at the default priority, 0
 
 
 def load_job_name(group: str) -> str:
@@ -25,7 +21,7 @@ def build_load_job(group: str, raw_tables: AssetsDefinition) -> UnresolvedAssetJ
     return define_asset_job(
         load_job_name(group),
         selection=_with_own_checks(raw_tables),
-        tags={"elt/stage": "load", **AHEAD_OF_IMPORTS},
+        tags={"elt/stage": "load"},
         executor_def=in_process_executor,
         description=(
             f"Replace (dump_date, source_db) partitions of the {group} group's raw tables from staging, "
@@ -38,7 +34,7 @@ def build_dbt_job(dbt_models: AssetsDefinition) -> UnresolvedAssetJobDefinition:
     return define_asset_job(
         "dbt_build",
         selection=_with_own_checks(dbt_models),
-        tags={"elt/stage": "dbt", **AHEAD_OF_IMPORTS},
+        tags={"elt/stage": "dbt"},
         executor_def=in_process_executor,
         description="dbt build of a dump date or of a range of dates: every layer, all sources.",
     )
