@@ -1,6 +1,7 @@
-"""Pipeline benchmark: land N dates x every source on the local default, run the real
-`dagster dev` (daemon, run queue, sensors), wait until every date's marts are built, then read
-the instance's event log and print where the time went.
+"""Pipeline benchmark: land N dates x every source on the local default (or, `--env gcp`, in
+fake-gcs-server with BigQuery on bqemulator), run the real `dagster dev` (daemon, run queue,
+sensors), wait until every date's marts are built, then read the instance's event log and print
+where the time went.
 
 Figures printed:
 - partitions per minute over the backfill (landing of all dumps -> last dbt run done);
@@ -24,6 +25,8 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -41,9 +44,14 @@ from dagster import (  # noqa: E402
 from elt_pipeline.defs.partitions import dump_partitions  # noqa: E402
 from elt_pipeline.lib.pipeline_config import load_pipeline_config  # noqa: E402
 from elt_pipeline.lib.sample_data import seed_landing  # noqa: E402
+from elt_pipeline.lib.storage import Landing  # noqa: E402
+from elt_pipeline.lib.storage.gcs import GcsLanding  # noqa: E402
 from elt_pipeline.settings import load_settings  # noqa: E402
+from tests.conftest import EMULATOR_PROJECT, Emulators  # noqa: E402
 from tests.support.dagster_dev import DagsterDev, running_dagster_dev  # noqa: E402
+from tests.support.emulators import start_bqemulator, start_fake_gcs  # noqa: E402
 from tests.support.orchestration import PARTITION_TAG, RANGE_END_TAG, RANGE_START_TAG, dbt_dates  # noqa: E402
+from tests.support.pipelines import gcp_environment  # noqa: E402
 
 FIRST_DATE = date(2024, 1, 1)
 STAGES = {"import_dump": "import", "load_raw_tables": "load", "dbt_build": "dbt"}
@@ -192,9 +200,31 @@ def busy_seconds(rows: list[dict], since: float, until: float) -> float:
     return busy
 
 
+@contextmanager
+def environment(kind: str, root: Path) -> Iterator[Callable[[DagsterDev], Landing]]:
+    """The environment to run on: the local default, or gcp against fake-gcs-server and
+    bqemulator (started here) with a deployment's variables set for this process and `dagster
+    dev`. Yields where the dumps land."""
+    if kind == "local":
+        yield lambda dev: dev.landing
+        return
+    (root / "emulators").mkdir(parents=True, exist_ok=True)
+    gcs = start_fake_gcs(root / "emulators")
+    try:
+        bq = start_bqemulator(root / "emulators", gcs.root, EMULATOR_PROJECT)
+        try:
+            os.environ.update(gcp_environment(Emulators(gcs=gcs, bq=bq)))
+            yield lambda dev: GcsLanding(os.environ["ELT_LANDING_URI"])
+        finally:
+            bq.stop()
+    finally:
+        gcs.stop()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dates", type=int, default=30, help="dump dates to land (x every source)")
+    parser.add_argument("--env", choices=("local", "gcp"), default="local", help="gcp: against the emulators")
     parser.add_argument("--workdir", help="keep the instance and data here (default: a temp folder)")
     args = parser.parse_args()
     root = Path(args.workdir or tempfile.mkdtemp(prefix="bench-pipeline-"))
@@ -203,16 +233,16 @@ def main() -> int:
     config = load_pipeline_config(load_settings().pipeline_config_path)
     sources, partitions = config.source_names, dump_partitions(config)
     days = [FIRST_DATE + timedelta(days=n) for n in range(args.dates)]
-    with running_dagster_dev(root) as dev:
+    with environment(args.env, root) as landing_of, running_dagster_dev(root) as dev:
         wait_for_sensors(dev)
         landed_at = time.time()
-        seed_landing(dev.landing, sources, days)
+        seed_landing(landing_of(dev), sources, days)
         done_at = wait_for_marts(dev, [day.isoformat() for day in days], landed_at)
         timings = run_timings(dev, landed_at, partitions)
         print_report("backfill", timings, landed_at, done_at, len(days) * len(sources))
         one_day = FIRST_DATE + timedelta(days=args.dates)
         one_landed_at = time.time()
-        seed_landing(dev.landing, sources[:1], [one_day])
+        seed_landing(landing_of(dev), sources[:1], [one_day])
         one_done_at = wait_for_marts(dev, [one_day.isoformat()], one_landed_at)
         print_report("one more dump", run_timings(dev, one_landed_at, partitions), one_landed_at, one_done_at, 1)
     print(f"load after: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")

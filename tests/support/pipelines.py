@@ -186,7 +186,7 @@ def pipeline_on(
     (root / "pipeline.yaml").write_text(yaml.safe_dump(config))
     environ = {"ELT_DATA_DIR": str(root / "data"), "ELT_PIPELINE_CONFIG": str(root / "pipeline.yaml")}
     if kind == "gcp":
-        environ |= _gcp_environment(emulators)
+        environ |= gcp_environment(emulators)
     with pytest.MonkeyPatch.context() as patch:  # the process environment, as in a deployment
         for name, value in environ.items():
             patch.setenv(name, value)
@@ -209,7 +209,7 @@ def loaded_pipeline(root: Path, sources: list[str], days: list) -> Iterator[Pipe
         yield pipeline
 
 
-def _gcp_environment(emulators) -> dict[str, str]:
+def gcp_environment(emulators) -> dict[str, str]:
     """Fresh buckets and datasets on the emulators, named as a deployment's variables name them."""
     from google.cloud import storage
 
