@@ -213,7 +213,9 @@ def environment(kind: str, root: Path) -> Iterator[Callable[[DagsterDev], Landin
     try:
         bq = start_bqemulator(root / "emulators", gcs.root, EMULATOR_PROJECT)
         try:
-            os.environ.update(gcp_environment(Emulators(gcs=gcs, bq=bq)))
+            emulators = Emulators(gcs=gcs, bq=bq)
+            os.environ.update(emulators.environ)  # the storage client finds the emulator through it
+            os.environ.update(gcp_environment(emulators))
             yield lambda dev: GcsLanding(os.environ["ELT_LANDING_URI"])
         finally:
             bq.stop()
