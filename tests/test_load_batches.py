@@ -9,12 +9,12 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from dagster import AssetKey, DagsterEventType, DagsterRunStatus, PartitionKeyRange
+from dagster import AssetKey, DagsterEventType, DagsterRunStatus
 
 from elt_pipeline.defs.partitions import dump_partition_key
 from elt_pipeline.defs.sensors.follow_up import RANGE_END_TAG, RANGE_START_TAG, _load_requests
 from elt_pipeline.lib.sample_data import seed_landing
-from tests.support.orchestration import FOLLOW_UP_SENSOR, LOAD_JOB, dbt_dates
+from tests.support.orchestration import FOLLOW_UP_SENSOR, LOAD_JOB, dbt_dates, dump_partitions_of, request_tags
 from tests.support.pipelines import ALL_SOURCES, RAW_TABLES, pipeline_on
 
 pytestmark = pytest.mark.slow
@@ -42,11 +42,7 @@ def imported(pipeline, dates: list[date]) -> None:
 
 def load_partitions(pipeline, request) -> list[str]:
     """The partition keys a load request covers: its own, or every key of its range."""
-    if request.partition_key:
-        return [request.partition_key]
-    partitions = pipeline.defs.resolve_job_def(LOAD_JOB).partitions_def
-    bounds = PartitionKeyRange(request.tags[RANGE_START_TAG], request.tags[RANGE_END_TAG])
-    return list(partitions.get_partition_keys_in_range(bounds))
+    return dump_partitions_of(request_tags(request), pipeline.defs.resolve_job_def(LOAD_JOB).partitions_def)
 
 
 def materialization(pipeline, table: str, partition: str):
@@ -166,9 +162,7 @@ def test_imported_partitions_load_as_rectangles_of_consecutive_dates_and_adjacen
 
 def built_dates(request) -> set[str]:
     """The dump dates a dbt request builds: its partition, or each date of its range."""
-    return dbt_dates(
-        {**request.tags, **({"dagster/partition": request.partition_key} if request.partition_key else {})}
-    )
+    return dbt_dates(request_tags(request))
 
 
 def has_materialization(pipeline, table: str, partition: str) -> bool:

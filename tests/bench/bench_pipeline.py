@@ -37,7 +37,6 @@ from dagster import (  # noqa: E402
     DagsterEventType,
     DagsterRunStatus,
     MultiPartitionsDefinition,
-    PartitionKeyRange,
     RunsFilter,
 )
 
@@ -50,7 +49,7 @@ from elt_pipeline.settings import load_settings  # noqa: E402
 from tests.conftest import EMULATOR_PROJECT, Emulators  # noqa: E402
 from tests.support.dagster_dev import DagsterDev, running_dagster_dev  # noqa: E402
 from tests.support.emulators import start_bqemulator, start_fake_gcs  # noqa: E402
-from tests.support.orchestration import PARTITION_TAG, RANGE_END_TAG, RANGE_START_TAG, dbt_dates  # noqa: E402
+from tests.support.orchestration import dbt_dates, dump_partitions_of  # noqa: E402
 from tests.support.pipelines import gcp_environment  # noqa: E402
 
 FIRST_DATE = date(2024, 1, 1)
@@ -129,14 +128,6 @@ def run_timings(dev: DagsterDev, since: float, partitions: MultiPartitionsDefini
             }
         )
     return rows
-
-
-def dump_partitions_of(tags: dict[str, str], partitions: MultiPartitionsDefinition) -> list[str]:
-    """The (date, source) partitions an import or load run covers: its own, or its range's."""
-    if PARTITION_TAG in tags:
-        return [tags[PARTITION_TAG]]
-    bounds = PartitionKeyRange(tags[RANGE_START_TAG], tags[RANGE_END_TAG])
-    return [str(key) for key in partitions.get_partition_keys_in_range(bounds)]
 
 
 def stage_report(rows: list[dict], landed_at: float) -> dict[str, dict[str, float]]:

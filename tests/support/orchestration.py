@@ -13,7 +13,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from dagster import DagsterInstance, Definitions, RunRequest, build_sensor_context
+from dagster import (
+    DagsterInstance,
+    Definitions,
+    MultiPartitionsDefinition,
+    PartitionKeyRange,
+    RunRequest,
+    build_sensor_context,
+)
 from dagster._core.execution.execute_in_process_result import ExecuteInProcessResult
 
 from elt_pipeline.defs.sensors.follow_up import PARTITION_TAG, RANGE_END_TAG, RANGE_START_TAG
@@ -31,6 +38,20 @@ def dbt_dates(tags: Mapping[str, str]) -> set[str]:
         return set()
     start, end = (date.fromisoformat(tags[tag]) for tag in (RANGE_START_TAG, RANGE_END_TAG))
     return {(start + timedelta(days=n)).isoformat() for n in range((end - start).days + 1)}
+
+
+def dump_partitions_of(tags: Mapping[str, str], partitions: MultiPartitionsDefinition) -> list[str]:
+    """The (date, source) partitions an import or load run covers, from its tags: its own, or
+    every key of its range."""
+    if PARTITION_TAG in tags:
+        return [tags[PARTITION_TAG]]
+    bounds = PartitionKeyRange(tags[RANGE_START_TAG], tags[RANGE_END_TAG])
+    return [str(key) for key in partitions.get_partition_keys_in_range(bounds)]
+
+
+def request_tags(request: RunRequest) -> dict[str, str]:
+    """A run request's tags as its run carries them: with its partition, when it has one."""
+    return {**request.tags, **({PARTITION_TAG: str(request.partition_key)} if request.partition_key else {})}
 
 
 @dataclass

@@ -202,16 +202,21 @@ def _load_requests(load_job: str, imports: Mapping[str, str], sources: list[str]
     """Loads of the imported partitions (key -> import run id) of a group (`sources` in its
     partition order): one run per block of consecutive dates x adjacent sources with that span,
     the partition's own run for a block of one."""
+    partitions = {key: partition_of(key) for key in imports}
     spans: dict[tuple[str, str], list[str]] = defaultdict(list)  # (first, last date) -> its sources
     for source in sources:
-        days = sorted(partition_of(key).dump_date for key in imports if partition_of(key).source_db == source)
+        days = sorted(partition.dump_date for partition in partitions.values() if partition.source_db == source)
         for span in _consecutive_spans(days):
             spans[span[0], span[-1]].append(source)
     requests = []
     for (first, last), block_sources in spans.items():
         for block in _adjacent(block_sources, sources):
             start, end = str(dump_partition_key(block[0], first)), str(dump_partition_key(block[-1], last))
-            covered = sorted(run_id for key, run_id in imports.items() if _in_block(key, block, first, last))
+            covered = sorted(
+                imports[key]
+                for key, partition in partitions.items()
+                if partition.source_db in block and first <= partition.dump_date <= last
+            )
             run_key = f"load-{start}..{end}-after-{hashlib.sha1(' '.join(covered).encode()).hexdigest()[:16]}"
             if start == end:
                 requests.append(RunRequest(job_name=load_job, run_key=run_key, partition_key=start))
@@ -219,11 +224,6 @@ def _load_requests(load_job: str, imports: Mapping[str, str], sources: list[str]
                 tags = {RANGE_START_TAG: start, RANGE_END_TAG: end}
                 requests.append(RunRequest(job_name=load_job, run_key=run_key, tags=tags))
     return requests
-
-
-def _in_block(partition_key: str, sources: list[str], first: str, last: str) -> bool:
-    partition = partition_of(partition_key)
-    return partition.source_db in sources and first <= partition.dump_date <= last
 
 
 def _adjacent(subset: list[str], order: list[str]) -> list[list[str]]:
