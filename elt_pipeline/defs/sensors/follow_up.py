@@ -150,11 +150,11 @@ def build_follow_up_sensor(
                 state.to_load[run.tags[PARTITION_TAG]] = run.run_id
             else:
                 context.log.warning(f"import {run.run_id} published {source!r}, a source the config lacks: not loaded")
-        unfinished = instance.get_runs(RunsFilter(statuses=UNFINISHED))
+        unfinished, step_starts = instance.get_runs(RunsFilter(statuses=UNFINISHED)), StepStarts(instance)
         not_started = {  # load or dbt job -> one of its runs that has not started its step yet
             run.job_name: run.run_id
             for run in unfinished
-            if run.job_name in [*jobs, dbt_job.name] and not _step_started(instance, run)
+            if run.job_name in [*jobs, dbt_job.name] and step_starts.first(run) is None
         }
         loads, loading = [], {partition_of(key).dump_date for key in state.to_load}
         for job_name, sources in sources_of.items():
@@ -172,7 +172,12 @@ def build_follow_up_sensor(
                 waiting.append(day)
                 continue
             build = _dbt_build_of(
-                instance, unfinished, day, load.loaded_at, lambda run: _builds_dbt(run, dbt_job.name, dbt_keys)
+                instance,
+                step_starts,
+                unfinished,
+                day,
+                load.loaded_at,
+                lambda run: _builds_dbt(run, dbt_job.name, dbt_keys),
             )
             if build == READING:
                 reading.append(day)
@@ -237,11 +242,21 @@ def _adjacent(subset: list[str], order: list[str]) -> list[list[str]]:
     return blocks
 
 
-def _step_started(instance: DagsterInstance, run: DagsterRun) -> bool:
-    """The run has started a step (a run waiting in the queue or for its pool slot has not)."""
-    if run.status in WAITING:
-        return False
-    return bool(instance.get_records_for_run(run.run_id, of_type=DagsterEventType.STEP_START, limit=1).records)
+class StepStarts:
+    """When each run started its first step (None: not yet, waiting in the queue or for its pool
+    slot), read from the event log once per run and tick."""
+
+    def __init__(self, instance: DagsterInstance):
+        self._instance = instance
+        self._first: dict[str, float | None] = {}
+
+    def first(self, run: DagsterRun) -> float | None:
+        if run.status in WAITING:
+            return None
+        if run.run_id not in self._first:
+            records = self._instance.get_records_for_run(run.run_id, of_type=DagsterEventType.STEP_START, limit=1)
+            self._first[run.run_id] = records.records[0].timestamp if records.records else None
+        return self._first[run.run_id]
 
 
 def _new_published_imports(instance: DagsterInstance, import_job: str, state: FollowUpState) -> list[DagsterRun]:
@@ -334,6 +349,7 @@ def _backfill_builds_dbt(instance: DagsterInstance, backfill_ids: list[str], dbt
 
 def _dbt_build_of(
     instance: DagsterInstance,
+    step_starts: StepStarts,
     unfinished: list[DagsterRun],
     day: str,
     loaded_at: float,
@@ -347,14 +363,12 @@ def _dbt_build_of(
     for run in {run.run_id: run for run in [*unfinished, *recent]}.values():
         if not (builds_dbt(run) and _covers(run, day)):
             continue
-        if run.status in WAITING:
+        started = step_starts.first(run)
+        if started is None and run.status in UNFINISHED:
+            return COVERED  # queued, or started and still waiting for its pool slot
+        if started is not None and started >= loaded_at:
             return COVERED
-        step_starts = instance.get_records_for_run(run.run_id, of_type=DagsterEventType.STEP_START, limit=1).records
-        if not step_starts and run.status in UNFINISHED:
-            return COVERED  # started, still waiting for its pool slot
-        if step_starts and step_starts[0].timestamp >= loaded_at:
-            return COVERED
-        if step_starts and run.status in UNFINISHED:
+        if started is not None and run.status in UNFINISHED:
             build = READING
     return build
 
