@@ -20,6 +20,8 @@ from dagster_dbt import DbtProject
 
 from elt_pipeline.definitions import build_definitions
 from elt_pipeline.defs.dbt.project import DBT_PROJECT_DIR, dbt_executable, dbt_vars, manifest_is_stale
+from elt_pipeline.defs.resources import build_resources
+from elt_pipeline.lib.pipeline_config import load_pipeline_config
 from elt_pipeline.lib.sample_data import Snapshot, SourceHistory
 from elt_pipeline.settings import LocalSettings, load_settings
 from tests.support.expected import FEATURE_COLUMNS, assert_features_equal, expected_customer_features
@@ -324,3 +326,18 @@ def test_source_freshness_passes_with_last_nights_dumps_and_errors_when_dumps_st
     stale = dbt_source_freshness(warehouse)
     assert {table: result["status"] for table, result in stale.items()} == dict.fromkeys(RAW_COLUMNS, "error")
     assert stale["orders"]["max_loaded_at"].startswith(DATES[0].isoformat())
+
+
+def test_the_dbt_resource_knows_its_cli_version_without_running_dbt_version(tmp_path):
+    """dagster-dbt would run `dbt --version` before every build (3 s or more, requests to PyPI);
+    the resource answers with the installed dbt-core, which must be the CLI it runs."""
+    settings = load_settings({"ELT_DATA_DIR": str(tmp_path)})
+    dbt = build_resources(settings, load_pipeline_config(settings.pipeline_config_path))["dbt"]
+    printed = subprocess.run([dbt.dbt_executable, "--version"], capture_output=True, text=True, check=True).stdout
+    installed = next(line.split(":")[1].strip() for line in printed.splitlines() if "installed:" in line)
+    assert str(dbt._cli_version) == installed
+    failing = tmp_path / "dbt"
+    failing.write_text("#!/bin/sh\nexit 1\n")
+    failing.chmod(0o755)
+    unrunnable = type(dbt)(project_dir=dbt.project_dir, dbt_executable=str(failing))
+    assert unrunnable._cli_version == dbt._cli_version  # answered without running it

@@ -10,10 +10,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 
 from dagster import ConfigurableResource, EnvVar
-from dagster_dbt import DbtCliResource
 from pydantic import Field
 
 from elt_pipeline.defs.dbt.project import dbt_executable, dbt_project
+from elt_pipeline.defs.dbt.resource import DbtCoreCliResource
 from elt_pipeline.lib.pipeline_config import PipelineConfig
 from elt_pipeline.lib.storage import Landing, ParquetStore
 from elt_pipeline.lib.storage.local import LocalLanding, LocalParquetStore
@@ -148,5 +148,5 @@ def build_resources(settings: Settings, config: PipelineConfig) -> dict[str, obj
             hash_salt=EnvVar(HASH_SALT_VARIABLE) if settings.salt_from_environment else settings.hash_salt,
             max_dump_bytes=config.max_dump_bytes,
         ),
-        "dbt": DbtCliResource(project_dir=dbt_project(settings.dbt_target), dbt_executable=dbt_executable()),
+        "dbt": DbtCoreCliResource(project_dir=dbt_project(settings.dbt_target), dbt_executable=dbt_executable()),
     }

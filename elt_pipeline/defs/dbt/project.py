@@ -26,8 +26,10 @@ GENERATED_FOLDERS = {"target", "logs", "dbt_packages"}  # written by dbt, not pa
 
 
 def dbt_executable() -> str:
-    """`dbt` on PATH, else the one installed beside this interpreter (an unactivated venv)."""
-    return shutil.which("dbt") or str(Path(sys.executable).parent / "dbt")
+    """The `dbt` installed beside this interpreter (activated venv or not): the same dbt-core
+    that dagster-dbt imports here; `dbt` on PATH only where this environment has none."""
+    own = Path(sys.executable).parent / "dbt"
+    return str(own) if own.exists() else shutil.which("dbt") or str(own)
 
 
 def _project(target: str) -> DbtProject:
