@@ -24,6 +24,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .arrays import bools
 from .errors import Problem
 from .schema import KeyPart
 
@@ -198,5 +199,5 @@ def _rewrite(part: Path, gone: list[int], dictionary: list[str]) -> None:
     for row in gone:
         mask[row] = False
     temporary = part.with_suffix(".tmp")
-    pq.write_table(table.filter(pa.array(mask)), temporary, compression="snappy", use_dictionary=dictionary)
+    pq.write_table(table.filter(bools(mask)), temporary, compression="snappy", use_dictionary=dictionary)
     temporary.replace(part)

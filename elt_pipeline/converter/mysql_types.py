@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .arrays import bools, strings, uint64s
 from .errors import Problem
 from .tokenizer import time_micros
 
@@ -167,9 +168,7 @@ def convert(mapping: Mapping, raw: pa.Array, charset: str = "utf8mb4") -> tuple[
     if kind == "bit":
         return _bits(raw), 0
     if kind == "text" and charset == "latin1":
-        return pa.array(
-            [None if v is None else v.decode("latin-1").translate(_LATIN1) for v in raw.to_pylist()], pa.string()
-        ), 0
+        return strings([None if v is None else v.decode("latin-1").translate(_LATIN1) for v in raw.to_pylist()]), 0
     text = _as_utf8(raw)
     if kind == "text":
         return text, 0
@@ -180,12 +179,12 @@ def convert(mapping: Mapping, raw: pa.Array, charset: str = "utf8mb4") -> tuple[
         try:
             typed, zeros = pc.cast(text, unit), 0
         except pa.ArrowInvalid:  # zero or impossible dates (or a bad value): null those, cast again
-            nulled = pc.fill_null(pc.match_substring_regex(text, _ZERO_DATE), False)
+            nulled = pc.fill_null(pc.match_substring_regex(text, _ZERO_DATE), bools([False])[0])
             try:
-                typed = pc.cast(pc.if_else(nulled, pa.scalar(None, pa.string()), text), unit)
+                typed = pc.cast(pc.if_else(nulled, pa.nulls(len(text), pa.string()), text), unit)
             except pa.ArrowInvalid:
                 nulled = pc.or_(nulled, _impossible_days(text))
-                typed = _cast(pc.if_else(nulled, pa.scalar(None, pa.string()), text), unit)
+                typed = _cast(pc.if_else(nulled, pa.nulls(len(text), pa.string()), text), unit)
             zeros = pc.sum(nulled).as_py() or 0
         return (typed.cast(mapping.arrow_type) if kind == "datetime" and mapping.arrow_type.tz else typed), zeros
     if kind == "time":
@@ -205,7 +204,7 @@ def _impossible_days(text: pa.Array) -> pa.Array:
         leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
         days = _MONTH_DAYS[month - 1] + (month == 2 and leap) if 1 <= month <= 12 else 0
         flags.append(not 1 <= day <= days)
-    return pa.array(flags, pa.bool_())
+    return bools(flags)
 
 
 def _as_utf8(raw: pa.Array) -> pa.Array:
@@ -296,4 +295,4 @@ def _bits(raw: pa.Array) -> pa.Array:
     if any(v is not None and len(v) > 8 for v in values):
         row = next(i for i, v in enumerate(values) if v is not None and len(v) > 8)
         raise ValueProblem("BIT value longer than 64 bits", row)
-    return pa.array([None if v is None else int.from_bytes(v, "big") for v in values], pa.uint64())
+    return uint64s([None if v is None else int.from_bytes(v, "big") for v in values])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from array import array
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,6 +11,7 @@ import pyarrow as pa
 
 from elt_pipeline.lib.manifest import ColumnInfo, TableManifest
 
+from .arrays import strings
 from .duplicates import needs_check as needs_duplicate_check
 from .duplicates import resolve as resolve_duplicates
 from .errors import Problem
@@ -126,18 +126,10 @@ class TableOutput:
         self.writer.write(pa.RecordBatch.from_arrays(arrays, schema=self.writer.schema))
 
     def _hash(self, raw: pa.Array) -> pa.Array:
-        """Hex sha256 of salt + value, null for null. Assembled from buffers: `pa.array` on a list
-        imports pandas, half a second of every import run's CPU."""
         salt = self.salt
-        digests = [
-            b"" if value is None else hashlib.sha256(salt + value).hexdigest().encode() for value in raw.to_pylist()
-        ]
-        offsets = array("i", [0])
-        for digest in digests:
-            offsets.append(offsets[-1] + len(digest))
-        valid = raw.is_valid().buffers()[1]
-        buffers = [valid, pa.py_buffer(offsets), pa.py_buffer(b"".join(digests))]
-        return pa.Array.from_buffers(pa.string(), len(digests), buffers, null_count=raw.null_count)
+        return strings(
+            [None if value is None else hashlib.sha256(salt + value).hexdigest() for value in raw.to_pylist()]
+        )
 
     def _writer(self) -> TableWriter:
         fields = []

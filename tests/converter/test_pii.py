@@ -76,21 +76,34 @@ def test_hashed_column_is_hashed_from_its_bytes_even_when_not_utf8(tmp_path):
     assert "phone" not in table[0] and manifest.tables["contacts"].excluded_columns == ["phone"]
 
 
-def test_hashing_does_not_import_pandas(tmp_path):
+def test_converting_does_not_import_pandas(tmp_path):
     """Every import run converts in a fresh process: importing pandas there (as `pa.array` on a
-    list does) would add about half a second of CPU to each."""
-    dump = write(tmp_path, b"(1,'a@example.com',NULL,NULL),(2,NULL,NULL,NULL);")
+    list does) would add about half a second of CPU to each. This dump takes every path that
+    builds an array from Python values: a hashed column, latin1 text, zero and impossible dates,
+    BIT."""
+    rows = b"(1,'caf\xe9',NULL,'0000-00-00'),(2,NULL,NULL,'2021-02-31'),(3,'x',NULL,'2001-02-03');"
+    bits = b"CREATE TABLE `flags` (`id` int NOT NULL, `note` text, `mask` bit(3), PRIMARY KEY (`id`));\n"
+    bits += b"INSERT INTO `flags` VALUES (1,'d\xe9j\xe0',b'101'),(2,NULL,NULL);\n"
+    dump = write(tmp_path, rows, "latin1", trailer=False)
+    dump.write_bytes(dump.read_bytes() + b"\n" + bits + TRAILER.encode())
     code = (
         "import sys\n"
         "from pathlib import Path\n"
         "from elt_pipeline.converter import convert_dump\n"
+        "from elt_pipeline.lib.pipeline_config import ColumnPolicy\n"
         "from tests.converter.test_pii import POLICY, SALT\n"
         f"dump, out = Path({str(dump)!r}), Path({str(tmp_path / 'out')!r})\n"
-        "manifest = convert_dump(dump, out, policies=POLICY, hash_salt=SALT)\n"
-        "print(manifest.tables['contacts'].row_count, 'pandas' in sys.modules)"
+        "policies = {**POLICY, 'flags': ColumnPolicy(include=('id', 'note', 'mask'))}\n"
+        "tables = convert_dump(dump, out, policies=policies, hash_salt=SALT).tables\n"
+        "print(tables['contacts'].row_count, tables['flags'].row_count, 'pandas' in sys.modules)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.split() == ["2", "False"], result.stderr
+    assert result.stdout.split() == ["3", "2", "False"], result.stderr
+    contacts = pq.read_table(tmp_path / "out" / "contacts").to_pylist()
+    assert [row["email"] for row in contacts] == [digest("café".encode()), None, digest(b"x")]
+    assert [row["born"] for row in contacts][:2] == [None, None]
+    flags = pq.read_table(tmp_path / "out" / "flags").to_pylist()
+    assert flags == [{"id": 1, "note": "déjà", "mask": 5}, {"id": 2, "note": None, "mask": None}]
 
 
 def test_hashed_latin1_text_is_hashed_as_utf8(tmp_path):
