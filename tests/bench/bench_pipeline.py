@@ -1,15 +1,18 @@
 """Pipeline benchmark: land N dates x every source on the local default (or, `--env gcp`, in
 fake-gcs-server with BigQuery on bqemulator), run the real `dagster dev` (daemon, run queue,
-sensors), wait until every date's marts are built, then read the instance's event log and print
-where the time went.
+sensors), wait until every date's marts are built, land one more dump, then replay every
+partition of the catch-up from the UI (a backfill of the raw tables and the dbt models, as the
+Materialize dialog launches it), and read the instance's event log and print where the time went.
 
 Figures printed:
-- partitions per minute over the backfill (landing of all dumps -> last dbt run done);
-- landing-to-marts for the last dump of the backfill, and for ONE more dump landed afterwards;
+- partitions per minute over the catch-up (landing of all dumps -> last dbt run done);
+- landing-to-marts for the last dump of the catch-up, and for ONE more dump landed afterwards;
+- launch -> last run's end for the replay;
 - per stage (import, load, dbt): work (each step's STEP_START -> STEP_SUCCESS) against Dagster
-  overhead: run queued -> first step start, last step end -> run end, and the sensor wait
-  between the previous stage's end (or the landing) and the run's creation. Summed over runs,
-  so a run queued behind another's work counts that wait as its overhead;
+  overhead: run queued -> first step start, last step end -> run end, and the trigger wait
+  (sensor or backfill daemon) between the previous stage's end (or the landing, or the launch)
+  and the run's creation. Summed over runs, so a run queued behind another's work counts that
+  wait as its overhead;
 - on the wall clock: the time at least one run was executing a step, against the time none was
   (process starts, sensor waits and queue hand-offs with nothing else to overlap them).
 
@@ -35,12 +38,13 @@ sys.path.insert(0, str(PROJECT_DIR))
 
 from dagster import (  # noqa: E402
     DagsterEventType,
+    DagsterRun,
     DagsterRunStatus,
     MultiPartitionsDefinition,
     RunsFilter,
 )
 
-from elt_pipeline.defs.partitions import dump_partitions  # noqa: E402
+from elt_pipeline.defs.partitions import dump_partition_key, dump_partitions  # noqa: E402
 from elt_pipeline.lib.pipeline_config import load_pipeline_config  # noqa: E402
 from elt_pipeline.lib.sample_data import seed_landing  # noqa: E402
 from elt_pipeline.lib.storage import Landing  # noqa: E402
@@ -55,6 +59,8 @@ from tests.support.pipelines import gcp_environment  # noqa: E402
 FIRST_DATE = date(2024, 1, 1)
 STAGES = {"import_dump": "import", "load_raw_tables": "load", "dbt_build": "dbt"}
 SENSORS = ("landed_dumps", "loads_and_dbt")
+LAYERS = ("raw", "staging", "intermediate", "marts")  # the assets a replay rebuilds
+BACKFILL_TAG = "dagster/backfill"
 
 
 def dbt_done_dates(dev: DagsterDev) -> dict[str, float]:
@@ -95,14 +101,23 @@ def wait_for_marts(dev: DagsterDev, days: list[str], since: float) -> float:
     return dev.wait_for(built, f"marts of {len(days)} dates", timeout=6 * 3600)
 
 
+def stage_of(run: DagsterRun) -> str | None:
+    """import, load or dbt: by job, or for a backfill's run by the assets it materializes."""
+    if run.job_name in STAGES:
+        return STAGES[run.job_name]
+    if BACKFILL_TAG not in run.tags or not run.asset_selection:
+        return None
+    return "load" if any(key.path[0] == "raw" for key in run.asset_selection) else "dbt"
+
+
 def run_timings(dev: DagsterDev, since: float, partitions: MultiPartitionsDefinition) -> list[dict]:
     """One row per run created after `since`: stage, partitions (imports, loads) or dates (dbt),
     created, first step start, work, end."""
     rows = []
     for record in dev.instance.get_run_records(RunsFilter(created_after=None)):
         run = record.dagster_run
-        created = record.create_timestamp.timestamp()
-        if run.job_name not in STAGES or created < since or record.end_time is None:
+        created, stage = record.create_timestamp.timestamp(), stage_of(run)
+        if stage is None or created < since or record.end_time is None:
             continue
         starts, work, first_step, last_step = {}, 0.0, None, None
         for entry in dev.instance.all_logs(run.run_id):
@@ -117,9 +132,9 @@ def run_timings(dev: DagsterDev, since: float, partitions: MultiPartitionsDefini
                 last_step = entry.timestamp if last_step is None else max(last_step, entry.timestamp)
         rows.append(
             {
-                "stage": STAGES[run.job_name],
-                "partitions": dump_partitions_of(run.tags, partitions) if run.job_name != "dbt_build" else [],
-                "dates": sorted(dbt_dates(run.tags)) if run.job_name == "dbt_build" else [],
+                "stage": stage,
+                "partitions": dump_partitions_of(run.tags, partitions) if stage != "dbt" else [],
+                "dates": sorted(dbt_dates(run.tags)) if stage == "dbt" else [],
                 "created": created,
                 "first_step": first_step or record.end_time,
                 "last_step": last_step or record.end_time,
@@ -131,8 +146,9 @@ def run_timings(dev: DagsterDev, since: float, partitions: MultiPartitionsDefini
 
 
 def stage_report(rows: list[dict], landed_at: float) -> dict[str, dict[str, float]]:
-    """Sum per stage of work, run overhead and the sensor wait before each run (from the end of
-    the last import of its partitions, or of the last load of its dates)."""
+    """Sum per stage of work, run overhead and the trigger wait before each run (from the end of
+    the last import of its partitions, or of the last load of its dates; from `landed_at`, the
+    landing or a replay's launch, when there is none)."""
     imports_end = {row["partitions"][0]: row["end"] for row in rows if row["stage"] == "import"}
     loads_end: dict[str, float] = defaultdict(float)
     for row in rows:
@@ -149,29 +165,31 @@ def stage_report(rows: list[dict], landed_at: float) -> dict[str, dict[str, floa
         stage["steps_gap_and_end"] += (row["end"] - row["created"]) - (row["first_step"] - row["created"]) - row["work"]
         previous = {
             "import": landed_at,
-            "load": max((imports_end.get(key, row["created"]) for key in row["partitions"]), default=row["created"]),
-            "dbt": max((loads_end.get(day, row["created"]) for day in row["dates"]), default=row["created"]),
+            "load": max((imports_end.get(key, landed_at) for key in row["partitions"]), default=landed_at),
+            "dbt": max((loads_end.get(day, landed_at) for day in row["dates"]), default=landed_at),
         }[row["stage"]]
-        stage["sensor_wait"] += max(0.0, row["created"] - previous)
+        stage["trigger_wait"] += max(0.0, row["created"] - previous)
     return report
 
 
-def print_report(title: str, rows: list[dict], landed_at: float, done_at: float, partitions: int) -> None:
+def print_report(
+    title: str, rows: list[dict], landed_at: float, done_at: float, partitions: int, start: str = "landing"
+) -> None:
     minutes = (done_at - landed_at) / 60
-    print(f"\n== {title}: {partitions} partitions, landing -> last marts {done_at - landed_at:.1f} s")
+    print(f"\n== {title}: {partitions} partitions, {start} -> last marts {done_at - landed_at:.1f} s")
     print(f"   {partitions / minutes:.2f} partitions per minute")
     print(
         f"   {'stage':<7}{'runs':>5}{'covering':>9}{'work s':>9}{'queued->step s':>16}{'step gaps+end s':>17}"
-        f"{'sensor wait s':>15}"
+        f"{'trigger wait s':>15}"
     )
     total_work = total_overhead = 0.0
     for stage_name, stage in stage_report(rows, landed_at).items():
-        overhead = stage["start"] + stage["steps_gap_and_end"] + stage["sensor_wait"]
+        overhead = stage["start"] + stage["steps_gap_and_end"] + stage["trigger_wait"]
         total_work += stage["work"]
         total_overhead += overhead
         print(
             f"   {stage_name:<7}{int(stage['runs']):>5}{int(stage['partitions']):>9}{stage['work']:>9.1f}"
-            f"{stage['start']:>16.1f}{stage['steps_gap_and_end']:>17.1f}{stage['sensor_wait']:>15.1f}"
+            f"{stage['start']:>16.1f}{stage['steps_gap_and_end']:>17.1f}{stage['trigger_wait']:>15.1f}"
         )
     ratio = total_overhead / total_work if total_work else float("inf")
     print(f"   summed over runs: work {total_work:.1f} s, Dagster overhead {total_overhead:.1f} s ({ratio:.2f} x work)")
@@ -189,6 +207,19 @@ def busy_seconds(rows: list[dict], since: float, until: float) -> float:
             busy += end - start
             reached = end
     return busy
+
+
+def replay(dev: DagsterDev, partitions: list[str]) -> tuple[float, float]:
+    """Backfill the raw tables and dbt models over `partitions`, as the UI's Materialize dialog
+    launches it; wait until it completes. Returns (launched at, last run's end)."""
+    keys = [key for key in dev.instance.get_asset_keys() if key.path[0] in LAYERS]
+    launched_at = time.time()
+    backfill_id = dev.launch_backfill(
+        {"assetSelection": [{"path": key.path} for key in keys], "partitionNames": partitions}
+    )
+    dev.wait_for_backfill(backfill_id, timeout=6 * 3600)
+    records = dev.instance.get_run_records(RunsFilter(tags={BACKFILL_TAG: backfill_id}))
+    return launched_at, max(record.end_time or 0.0 for record in records)
 
 
 @contextmanager
@@ -232,12 +263,16 @@ def main() -> int:
         seed_landing(landing_of(dev), sources, days)
         done_at = wait_for_marts(dev, [day.isoformat() for day in days], landed_at)
         timings = run_timings(dev, landed_at, partitions)
-        print_report("backfill", timings, landed_at, done_at, len(days) * len(sources))
+        print_report("catch-up", timings, landed_at, done_at, len(days) * len(sources))
         one_day = FIRST_DATE + timedelta(days=args.dates)
         one_landed_at = time.time()
         seed_landing(landing_of(dev), sources[:1], [one_day])
         one_done_at = wait_for_marts(dev, [one_day.isoformat()], one_landed_at)
         print_report("one more dump", run_timings(dev, one_landed_at, partitions), one_landed_at, one_done_at, 1)
+        keys = [str(dump_partition_key(source, day.isoformat())) for day in days for source in sources]
+        launched_at, replayed_at = replay(dev, keys)
+        replayed = [row for row in run_timings(dev, launched_at, partitions) if row["stage"] != "import"]
+        print_report("replay from the UI", replayed, launched_at, replayed_at, len(keys), start="launch")
     print(f"load after: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
     return 0
 

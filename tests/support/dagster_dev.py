@@ -98,7 +98,7 @@ class DagsterDev:
         assert launched["__typename"] == "LaunchBackfillSuccess", answer
         return launched["backfillId"]
 
-    def wait_for_backfill(self, backfill_id: str) -> None:
+    def wait_for_backfill(self, backfill_id: str, timeout: float = TIMEOUT_SECONDS) -> None:
         def done():
             status = self.instance.get_backfill(backfill_id).status
             assert status in (BulkActionStatus.REQUESTED, BulkActionStatus.COMPLETED_SUCCESS), (
@@ -107,7 +107,7 @@ class DagsterDev:
             )
             return status == BulkActionStatus.COMPLETED_SUCCESS
 
-        self.wait_for(done, f"backfill {backfill_id}")
+        self.wait_for(done, f"backfill {backfill_id}", timeout)
 
     def sensor_ticks(self, sensor_name: str) -> list[dict]:
         selector = {"repositoryLocationName": LOCATION, "repositoryName": "__repository__", "sensorName": sensor_name}
